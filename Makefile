@@ -1,0 +1,51 @@
+# Two commands set everything up on a fresh machine (see README.md):
+#   make book   build the website into _build/html
+#   make test   run every test: unit tests, notebook hygiene, nbval, the site build
+# and two more:
+#   make execute [NB=chapters/02_text_preprocessing.ipynb]   re-execute notebooks in place
+#   make lab    open the notebooks in JupyterLab
+# All of them create (or reuse) the virtual environment .venv from requirements.txt.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.installed
+NB ?=
+# The notebook kernel must be the one in .venv.
+export PATH := $(BIN):$(PATH)
+
+.PHONY: book test execute lab unit nbval clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --builder html --all -W -n --keep-going
+	@echo "The book is in _build/html/index.html"
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest --nbval chapters --nbval-current-env \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 600
+
+test: $(STAMP)
+	@start=$$(date +%s); \
+	echo "== 1/3 unit tests and notebook hygiene" && $(MAKE) --no-print-directory unit && \
+	echo "== 2/3 nbval (strict) over chapters/" && $(MAKE) --no-print-directory nbval && \
+	echo "== 3/3 the site build, warnings as errors" && $(MAKE) --no-print-directory book && \
+	echo "== all tests passed in $$(( $$(date +%s) - start )) s"
+
+execute: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py $(NB)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab chapters
+
+clean:
+	rm -rf _build

@@ -1,0 +1,82 @@
+"""Re-execute chapter notebooks in place, top to bottom, and report the time of each.
+
+    python scripts/execute_notebooks.py                      # every notebook in chapters/
+    python scripts/execute_notebooks.py chapters/02_*.ipynb  # some of them
+
+Run it through `make execute [NB=...]`, which uses the project's .venv. The
+kernel starts in chapters/, widget state is stored (the website shows the
+widgets frozen), and no per-cell timing metadata is written. A notebook that
+fails is left unchanged on disk and the script exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = ROOT / "chapters"
+BUDGET_SECONDS = {13: 240, 14: 240, 15: 240}  # everything else: 180 s (BOOK.md)
+DEFAULT_BUDGET = 180
+
+
+def budget(path: Path) -> int:
+    match = re.match(r"(\d+)_", path.name)
+    return BUDGET_SECONDS.get(int(match.group(1)), DEFAULT_BUDGET) if match else DEFAULT_BUDGET
+
+
+def execute(path: Path, timeout: int) -> float:
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}},
+                            store_widget_state=True, record_timing=False)
+    tic = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - tic
+    nbformat.write(nb, path)
+    return seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: chapters/*.ipynb")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    args = parser.parse_args()
+    paths = args.notebooks or sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
+    if not paths:
+        print("No notebooks found.", file=sys.stderr)
+        return 1
+    rows, failed = [], False
+    for path in paths:
+        path = path.resolve()
+        if not path.is_file():
+            print(f"{path.name}: no such notebook.", file=sys.stderr)
+            failed = True
+            continue
+        print(f"executing {path.relative_to(ROOT)} ...", flush=True)
+        try:
+            seconds = execute(path, args.timeout)
+        except CellExecutionError as error:
+            print(f"{path.name} FAILED; the file is unchanged.\n{error}", file=sys.stderr)
+            failed = True
+            continue
+        rows.append((path.name, seconds, budget(path)))
+    if rows:
+        print(f"\n| notebook | seconds | budget | |\n|---|---:|---:|---|")
+        for name, seconds, limit in rows:
+            flag = "OVER BUDGET" if seconds > limit else ""
+            print(f"| {name} | {seconds:.1f} | {limit} | {flag} |")
+        print(f"| total | {sum(s for _, s, _ in rows):.1f} | 1200 | "
+              f"{'OVER BUDGET' if sum(s for _, s, _ in rows) > 1200 else ''} |")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

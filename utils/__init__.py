@@ -1,0 +1,35 @@
+"""The shared plumbing of the book: data, text, sequences, training, plots, widgets.
+
+Each chapter defines the model it teaches; what two or more chapters share
+lives here, one small module per idea:
+
+- ``corpora``: the shipped data files, loaded by name and checked by SHA-1
+- ``text``: cleaning, tokenizing, ``Vocab``, ``load_corpus``
+- ``sequences``: the train/validation split and the two minibatch iterators
+- ``training``: seeds, devices, gradient clipping, ``train_language_model``
+- ``generation``: text from a language model (greedy or with temperature)
+- ``progress``: a live training plot for notebooks
+- ``widgets``: small interactive views
+"""
+
+from .corpora import BOOKS, DATA_FILES, DataFileError, data_path, read_book, strip_gutenberg
+from .generation import generate
+from .progress import LivePlot, figure_png, in_notebook
+from .sequences import (batches, num_batches, random_batches, sequential_batches,
+                        train_valid_split)
+from .text import Vocab, clean_text, load_corpus, tokenize
+from .training import (History, choose_device, clip_gradients, detach_state,
+                       evaluate_perplexity, gradient_norm, model_parameters, set_seed,
+                       train_language_model)
+from .widgets import Explorer, explorer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BOOKS", "DATA_FILES", "DataFileError", "data_path", "read_book", "strip_gutenberg",
+    "Vocab", "clean_text", "load_corpus", "tokenize",
+    "batches", "num_batches", "random_batches", "sequential_batches", "train_valid_split",
+    "History", "choose_device", "clip_gradients", "detach_state", "evaluate_perplexity",
+    "gradient_norm", "model_parameters", "set_seed", "train_language_model",
+    "generate", "LivePlot", "figure_png", "in_notebook", "Explorer", "explorer",
+]

@@ -1,0 +1,64 @@
+"""Text from a trained language model: warm up on a prefix, then predict token by token."""
+
+from __future__ import annotations
+
+import torch
+
+from .checks import positive_int
+from .text import TOKEN_TYPES, Vocab
+from .training import begin_state, model_parameters
+
+
+@torch.no_grad()
+def generate(model, vocab: Vocab, prefix: str, num_tokens: int, temperature: float = 0.0,
+             token: str = "char", generator: torch.Generator | None = None) -> str:
+    """Continue ``prefix`` by ``num_tokens`` tokens.
+
+    Warm-up: the prefix is fed through the model one token at a time, so the
+    state summarises it; no prediction is made there. Then each step feeds the
+    last token and picks the next one from the model's scores: the most likely
+    token if ``temperature`` is 0 (greedy), otherwise a sample from
+    softmax(logits / temperature). Low temperatures sharpen the distribution,
+    high ones flatten it.
+
+    ``token`` ('char' or 'word') says how to split the prefix and join the
+    result. Returns the prefix followed by the generated text.
+    """
+    if token not in TOKEN_TYPES:
+        raise ValueError(f"token must be 'char' or 'word', got {token!r}.")
+    if not isinstance(prefix, str) or not prefix.strip():
+        raise ValueError(f"prefix must be a non-empty string, got {prefix!r}.")
+    num_tokens = positive_int("num_tokens", num_tokens)
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
+            or not temperature >= 0 or temperature == float("inf"):
+        raise ValueError(f"temperature must be 0 (greedy) or a positive number, got {temperature!r}.")
+    tokens = list(prefix) if token == "char" else prefix.split()
+    unknown = sorted({t for t in tokens if t not in vocab})
+    if unknown:
+        hint = " The character vocabulary holds lowercase letters and space; try prefix.lower()." \
+            if token == "char" else ""
+        raise ValueError(f"The prefix has tokens that are not in the vocabulary: {unknown}.{hint}")
+    device = model_parameters(model)[0].device
+    was_training = getattr(model, "training", False)
+    if isinstance(model, torch.nn.Module):
+        model.eval()
+    try:
+        state = begin_state(model, 1, device)
+        outputs = [vocab[tokens[0]]]
+        for t in tokens[1:]:                                   # warm-up
+            _, state = model(torch.tensor([[outputs[-1]]], device=device), state)
+            outputs.append(vocab[t])
+        for _ in range(num_tokens):                            # prediction
+            logits, state = model(torch.tensor([[outputs[-1]]], device=device), state)
+            logits = logits.reshape(-1)                        # (vocab_size,)
+            if temperature == 0:
+                next_index = int(logits.argmax())
+            else:
+                probs = torch.softmax(logits.float() / temperature, dim=0).cpu()
+                next_index = int(torch.multinomial(probs, 1, generator=generator))
+            outputs.append(next_index)
+    finally:
+        if isinstance(model, torch.nn.Module):
+            model.train(was_training)
+    sep = "" if token == "char" else " "
+    return sep.join(vocab.to_tokens(outputs))

@@ -1,0 +1,351 @@
+"""Training plumbing shared by every language-model chapter.
+
+A language model here is anything called as ``logits, state = model(X, state)``
+with ``X`` of shape (batch, steps) holding token indices and ``logits`` of
+shape (steps * batch, vocab_size), time-major: row ``t * batch + b`` scores
+the token after ``X[b, t]``, so the matching targets are ``Y.T.reshape(-1)``.
+It is either
+
+* a from-scratch model: a callable with a ``params`` list of tensors (with
+  ``requires_grad=True``) and ``begin_state(batch_size, device)``, or
+* an ``nn.Module`` with that ``forward``; ``begin_state`` is optional there
+  (without it the state starts as ``None``, which ``nn.RNN`` and friends accept).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .checks import positive_float, positive_int, token_tensor
+from .progress import LivePlot
+from .sequences import batches, num_batches
+
+
+def set_seed(seed: int = 0) -> None:
+    """Seed Python, NumPy and PyTorch, and ask PyTorch for deterministic kernels.
+
+    Call it once before anything random; the same seed then gives the same
+    numbers on the same machine.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds the CPU and every GPU
+    # cuBLAS needs this to be deterministic; it must be set before CUDA starts.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    # warn_only: a GPU op without a deterministic kernel warns instead of failing.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def choose_device() -> torch.device:
+    """The fastest device here: 'cuda' if there is a GPU, else Apple's 'mps', else 'cpu'."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def model_parameters(model) -> list[torch.Tensor]:
+    """The trainable tensors of an ``nn.Module`` or of a from-scratch model (``model.params``)."""
+    if isinstance(model, nn.Module):
+        params = [p for p in model.parameters() if p.requires_grad]
+    elif hasattr(model, "params"):
+        params = list(model.params)
+        if not all(isinstance(p, torch.Tensor) for p in params):
+            raise TypeError("model.params must be a list of tensors.")
+        params = [p for p in params if p.requires_grad]
+    else:
+        raise TypeError(f"A {type(model).__name__} is neither an nn.Module nor a from-scratch "
+                        f"model: give it a `params` list of tensors and a "
+                        f"begin_state(batch_size, device) method.")
+    if not params:
+        raise ValueError("The model has no trainable parameters (none with requires_grad=True).")
+    return params
+
+
+def gradient_norm(params: list[torch.Tensor]) -> float:
+    """The global L2 norm of the gradients of ``params``: sqrt(sum of all squared entries)."""
+    squares = [p.grad.detach().pow(2).sum() for p in params if p.grad is not None]
+    return float(torch.stack(squares).sum().sqrt()) if squares else 0.0
+
+
+def clip_gradients(params, max_norm: float) -> float:
+    """Scale all gradients by min(1, max_norm / ||g||), where ||g|| is their global norm.
+
+    ``params`` is a list of tensors or a model. Returns the norm before clipping.
+    """
+    max_norm = positive_float("max_norm", max_norm)
+    if not isinstance(params, (list, tuple)):
+        params = model_parameters(params)
+    norm = gradient_norm(params)
+    if norm > max_norm:
+        for p in params:
+            if p.grad is not None:
+                p.grad.mul_(max_norm / norm)
+    return norm
+
+
+def detach_state(state):
+    """Cut the state off the graph that produced it (tensors, tuples and lists of them)."""
+    if state is None:
+        return None
+    if isinstance(state, torch.Tensor):
+        return state.detach()
+    if isinstance(state, tuple) and hasattr(state, "_fields"):  # a namedtuple
+        return type(state)(*(detach_state(s) for s in state))
+    if isinstance(state, (tuple, list)):
+        return type(state)(detach_state(s) for s in state)
+    raise TypeError(f"A model state must be a tensor or a tuple of tensors, got "
+                    f"{type(state).__name__}.")
+
+
+def begin_state(model, batch_size: int, device: torch.device):
+    """The model's initial state, or None for an ``nn.Module`` without ``begin_state``."""
+    if hasattr(model, "begin_state"):
+        return model.begin_state(batch_size, device)
+    if isinstance(model, nn.Module):
+        return None
+    raise TypeError(f"A from-scratch model needs a begin_state(batch_size, device) method; "
+                    f"{type(model).__name__} has none.")
+
+
+def _check_logits(logits, X):
+    steps, batch = X.shape[1], X.shape[0]
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 2 or logits.shape[0] != steps * batch:
+        shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+        raise ValueError(f"The model returned logits of shape {shape} for X of shape "
+                         f"{tuple(X.shape)} (batch, steps); expected (steps * batch, vocab_size) = "
+                         f"({steps * batch}, vocab_size), time-major to match Y.T.reshape(-1).")
+
+
+def _set_training(model, mode: bool):
+    if isinstance(model, nn.Module):
+        model.train(mode)
+
+
+def perplexity(mean_nll: float) -> float:
+    """exp(mean negative log-likelihood per token); inf instead of an overflow."""
+    return math.exp(mean_nll) if mean_nll < 709 else math.inf
+
+
+@torch.no_grad()
+def evaluate_perplexity(model, corpus, batch_size: int = 32, num_steps: int = 35) -> float:
+    """Perplexity of ``model`` on ``corpus``, read in order with the state carried along.
+
+    The corpus is cut into ``batch_size`` rows (no random offset) that are read
+    left to right ``num_steps`` tokens at a time, so every model is scored the
+    same way. Perplexity is exp(mean cross-entropy per token).
+    """
+    corpus = token_tensor("corpus", corpus)
+    batch_size = positive_int("batch_size", batch_size)
+    num_steps = positive_int("num_steps", num_steps)
+    n = num_batches(len(corpus), batch_size, num_steps)
+    if n < 1:
+        raise ValueError(f"The evaluation text has {len(corpus)} tokens, too few for one batch "
+                         f"of batch_size={batch_size} x num_steps={num_steps}; use smaller values.")
+    device = model_parameters(model)[0].device
+    length = n * num_steps
+    Xs = corpus[:batch_size * length].reshape(batch_size, length)
+    Ys = corpus[1:batch_size * length + 1].reshape(batch_size, length)
+    was_training = getattr(model, "training", False)
+    _set_training(model, False)
+    state, total = begin_state(model, batch_size, device), 0.0
+    try:
+        for i in range(0, length, num_steps):
+            X, Y = Xs[:, i:i + num_steps].to(device), Ys[:, i:i + num_steps].to(device)
+            logits, state = model(X, state)
+            _check_logits(logits, X)
+            total += F.cross_entropy(logits, Y.T.reshape(-1), reduction="sum").item()
+    finally:
+        _set_training(model, was_training)
+    return perplexity(total / (batch_size * length))
+
+
+@dataclass
+class History:
+    """What ``train_language_model`` saw, one entry per epoch.
+
+    ``epochs`` counts epochs done (the last one fractional if a time budget
+    ended it early); ``seconds`` is the training time up to then, without the
+    time spent on validation.
+    """
+
+    settings: dict
+    epochs: list[float] = field(default_factory=list)
+    train_perplexity: list[float] = field(default_factory=list)
+    valid_perplexity: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    tokens: int = 0
+    train_seconds: float = 0.0
+    stop_reason: str = ""  # 'epochs', 'time budget', 'diverged' or 'interrupted'
+    message: str = ""
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.train_seconds if self.train_seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        if not self.epochs:
+            return self.message or "No epoch finished."
+        done = self.epochs[-1]
+        done = f"{done:.0f}" if done == int(done) else f"{done:.2f}"
+        line = (f"after {done} epochs: train perplexity {self.train_perplexity[-1]:.2f}, "
+                f"validation perplexity {self.valid_perplexity[-1]:.2f}; "
+                f"{self.train_seconds:.1f} s of training, {self.tokens_per_second:,.0f} tokens/s")
+        return line + (f"\n{self.message}" if self.message else "")
+
+
+def _check_settings(model, train, valid, batch_size, num_steps, lr, epochs, time_budget,
+                    sampling, clip, optimizer):
+    train = token_tensor("train", train)
+    valid = token_tensor("valid", valid)
+    batch_size = positive_int("batch_size", batch_size)
+    num_steps = positive_int("num_steps", num_steps)
+    if epochs is None and time_budget is None:
+        raise ValueError("Give epochs (a number of passes over the text) or time_budget "
+                         "(seconds of training), or both.")
+    if epochs is not None:
+        positive_int("epochs", epochs)
+    if time_budget is not None:
+        positive_float("time_budget", time_budget)
+    if sampling not in ("random", "sequential"):
+        raise ValueError(f"sampling must be 'random' or 'sequential', got {sampling!r}.")
+    if clip is not None:
+        positive_float("clip", clip)
+    if optimizer is None and lr is None:
+        raise ValueError("Give a learning rate lr (for plain SGD) or an optimizer.")
+    if optimizer is not None and lr is not None:
+        raise ValueError("Give lr or optimizer, not both: the optimizer has its own learning rate.")
+    if lr is not None:
+        positive_float("lr", lr)
+    for name, part in (("train", train), ("valid", valid)):
+        if num_batches(len(part), batch_size, num_steps) < 1:
+            raise ValueError(f"The {name} text has {len(part)} tokens, too few for one batch of "
+                             f"batch_size={batch_size} x num_steps={num_steps} (needs "
+                             f"{batch_size * num_steps + 1}). Use a smaller batch_size or num_steps.")
+    return train, valid
+
+
+def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps: int = 35,
+                         lr: float | None = None, epochs: int | None = None,
+                         time_budget: float | None = None, sampling: str = "sequential",
+                         clip: float | None = 1.0, optimizer: torch.optim.Optimizer | None = None,
+                         scheduler=None, plot: bool = True) -> History:
+    """Train a language model with cross-entropy, report perplexity per epoch.
+
+    ``train`` and ``valid`` are 1-D tensors of token indices (see
+    ``train_valid_split``). One epoch reads the training text once, in batches
+    of shape (batch_size, num_steps) from ``sampling``:
+
+    * 'sequential': the state is carried from batch to batch and detached, so
+      gradients flow back ``num_steps`` steps at most;
+    * 'random': every batch starts from a fresh state.
+
+    Training stops after ``epochs`` or when ``time_budget`` seconds of training
+    have passed, whichever comes first (a budget makes the result depend on the
+    machine's speed; notebooks use epochs). ``clip`` is the global gradient
+    norm limit (None: no clipping). The optimizer is SGD with ``lr`` unless
+    you pass ``optimizer``; ``scheduler`` (if given) steps once per epoch.
+
+    A non-finite loss or gradient, or an interrupt (Ctrl-C, the kernel's stop
+    button), ends training cleanly: the model keeps its parameters from the last
+    update and the returned ``History`` says why it stopped.
+    """
+    train, valid = _check_settings(model, train, valid, batch_size, num_steps, lr, epochs,
+                                   time_budget, sampling, clip, optimizer)
+    params = model_parameters(model)
+    device = params[0].device
+    optimizer = optimizer or torch.optim.SGD(params, lr=lr)
+    history = History(settings=dict(batch_size=batch_size, num_steps=num_steps, lr=lr,
+                                    epochs=epochs, time_budget=time_budget, sampling=sampling,
+                                    clip=clip, optimizer=type(optimizer).__name__))
+    batches_per_epoch = num_batches(len(train), batch_size, num_steps)
+    was_training = getattr(model, "training", False)
+    live = LivePlot(xlabel="epoch", ylabel="perplexity", legend=["train", "validation"],
+                    xlim=(0, epochs) if epochs else None) if plot else None
+    epoch = 0
+    try:
+        while epochs is None or epoch < epochs:
+            epoch += 1
+            _set_training(model, True)
+            state, loss_sum, tokens, done = None, 0.0, 0, 0
+            tic = time.perf_counter()
+            for X, Y in batches(train, batch_size, num_steps, sampling):
+                if state is None or sampling == "random":
+                    state = begin_state(model, X.shape[0], device)
+                else:
+                    state = detach_state(state)
+                X, Y = X.to(device), Y.to(device)
+                logits, state = model(X, state)
+                _check_logits(logits, X)
+                loss = F.cross_entropy(logits, Y.T.reshape(-1))
+                if not torch.isfinite(loss):
+                    history.stop_reason = "diverged"
+                    history.message = (f"Stopped: the loss became {loss.item()} in epoch {epoch}, "
+                                       f"batch {done + 1}. Training diverged; lower the learning "
+                                       f"rate (lr={lr}) or clip the gradients (clip={clip}).")
+                    break
+                optimizer.zero_grad()
+                loss.backward()
+                norm = clip_gradients(params, clip) if clip else gradient_norm(params)
+                if not math.isfinite(norm):
+                    history.stop_reason = "diverged"
+                    history.message = (f"Stopped: the gradient norm became {norm} in epoch {epoch}, "
+                                       f"batch {done + 1}; the update was skipped. Lower the "
+                                       f"learning rate (lr={lr}) or clip the gradients (clip={clip}).")
+                    break
+                optimizer.step()
+                loss_sum += loss.item() * Y.numel()
+                tokens += Y.numel()
+                done += 1
+                seconds = history.train_seconds + time.perf_counter() - tic
+                if time_budget is not None and seconds >= time_budget:
+                    history.stop_reason = "time budget"
+                    break
+            history.train_seconds += time.perf_counter() - tic
+            history.tokens += tokens
+            if history.stop_reason == "diverged" or done == 0:
+                break
+            history.epochs.append(epoch - 1 + done / batches_per_epoch)
+            history.train_perplexity.append(perplexity(loss_sum / tokens))
+            history.valid_perplexity.append(evaluate_perplexity(model, valid, batch_size, num_steps))
+            history.seconds.append(history.train_seconds)
+            if live:
+                live.add(history.epochs[-1], [history.train_perplexity[-1],
+                                              history.valid_perplexity[-1]])
+                live.show(_progress_title(history, epochs, time_budget))
+            if history.stop_reason:
+                break
+            if scheduler is not None:
+                scheduler.step()
+        else:
+            history.stop_reason = "epochs"
+    except KeyboardInterrupt:
+        history.stop_reason = "interrupted"
+        history.message = ("Interrupted: the model keeps what it learned so far; "
+                           "the history holds every finished epoch.")
+    finally:
+        _set_training(model, was_training)
+        if live:
+            live.show(_progress_title(history, epochs, time_budget), final=True)
+    print(history.summary())
+    return history
+
+
+def _progress_title(history: History, epochs, time_budget) -> str:
+    done = f"epoch {history.epochs[-1]:.3g}" if history.epochs else "epoch 0"
+    goal = f"/{epochs}" if epochs else ""
+    budget = f" of {time_budget:g}" if time_budget else ""
+    return (f"{done}{goal}, {history.train_seconds:.0f}{budget} s, "
+            f"{history.tokens_per_second:,.0f} tokens/s")
