@@ -12,6 +12,8 @@ fails is left unchanged on disk and the script exits with status 1.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import re
 import sys
 import time
@@ -32,6 +34,21 @@ def budget(path: Path) -> int:
     return BUDGET_SECONDS.get(int(match.group(1)), DEFAULT_BUDGET) if match else DEFAULT_BUDGET
 
 
+def stable_widget_ids(nb, name: str):
+    """Replace the random widget model ids by ids derived from the notebook's name and
+    the order the widgets were created in, so that re-executing an unchanged notebook
+    gives an unchanged file (and small diffs)."""
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json")
+    if not state:
+        return nb
+    mapping = {old: hashlib.sha1(f"{name}:{i}".encode()).hexdigest()[:32]
+               for i, old in enumerate(state["state"])}
+    text = json.dumps(nb)
+    for old, new in mapping.items():
+        text = text.replace(old, new)
+    return nbformat.from_dict(json.loads(text))
+
+
 def execute(path: Path, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
@@ -40,7 +57,7 @@ def execute(path: Path, timeout: int) -> float:
     tic = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - tic
-    nbformat.write(nb, path)
+    nbformat.write(stable_widget_ids(nb, path.stem), path)
     return seconds
 
 

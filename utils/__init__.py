@@ -6,7 +6,8 @@ lives here, one small module per idea:
 - ``corpora``: the shipped data files, loaded by name and checked by SHA-1
 - ``text``: cleaning, tokenizing, ``Vocab``, ``load_corpus``
 - ``sequences``: the train/validation split and the two minibatch iterators
-- ``training``: seeds, devices, gradient clipping, ``train_language_model``
+- ``runtime``: ``set_seed`` and ``choose_device``
+- ``training``: gradient clipping, ``train_language_model``, ``evaluate_perplexity``
 - ``generation``: text from a language model (greedy or with temperature)
 - ``progress``: a live training plot for notebooks
 - ``widgets``: small interactive views
@@ -18,9 +19,9 @@ from .progress import LivePlot, figure_png, in_notebook
 from .sequences import (batches, num_batches, random_batches, sequential_batches,
                         train_valid_split)
 from .text import Vocab, clean_text, load_corpus, tokenize
-from .training import (History, choose_device, clip_gradients, detach_state,
-                       evaluate_perplexity, gradient_norm, model_parameters, set_seed,
-                       train_language_model)
+from .runtime import choose_device, set_seed
+from .training import (History, clip_gradients, detach_state, evaluate_perplexity,
+                       gradient_norm, model_parameters, train_language_model)
 from .widgets import Explorer, explorer
 
 __version__ = "0.1.0"

@@ -15,12 +15,9 @@ It is either
 from __future__ import annotations
 
 import math
-import os
-import random
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -28,32 +25,6 @@ from torch.nn import functional as F
 from .checks import positive_float, positive_int, token_tensor
 from .progress import LivePlot
 from .sequences import batches, num_batches
-
-
-def set_seed(seed: int = 0) -> None:
-    """Seed Python, NumPy and PyTorch, and ask PyTorch for deterministic kernels.
-
-    Call it once before anything random; the same seed then gives the same
-    numbers on the same machine.
-    """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)  # seeds the CPU and every GPU
-    # cuBLAS needs this to be deterministic; it must be set before CUDA starts.
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    # warn_only: a GPU op without a deterministic kernel warns instead of failing.
-    torch.use_deterministic_algorithms(True, warn_only=True)
-
-
-def choose_device() -> torch.device:
-    """The fastest device here: 'cuda' if there is a GPU, else Apple's 'mps', else 'cpu'."""
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
 
 
 def model_parameters(model) -> list[torch.Tensor]:
@@ -257,80 +228,53 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
     machine's speed; notebooks use epochs). ``clip`` is the global gradient
     norm limit (None: no clipping). The optimizer is SGD with ``lr`` unless
     you pass ``optimizer``; ``scheduler`` (if given) steps once per epoch.
+    After each epoch the validation perplexity is computed with
+    ``evaluate_perplexity``, and with ``plot=True`` a live plot shows both curves.
 
     A non-finite loss or gradient, or an interrupt (Ctrl-C, the kernel's stop
-    button), ends training cleanly: the model keeps its parameters from the last
-    update and the returned ``History`` says why it stopped.
+    button), ends training cleanly: the offending update is skipped, the model
+    keeps what it learned so far, and the returned ``History`` says why it stopped.
     """
     train, valid = _check_settings(model, train, valid, batch_size, num_steps, lr, epochs,
                                    time_budget, sampling, clip, optimizer)
     params = model_parameters(model)
-    device = params[0].device
     optimizer = optimizer or torch.optim.SGD(params, lr=lr)
     history = History(settings=dict(batch_size=batch_size, num_steps=num_steps, lr=lr,
                                     epochs=epochs, time_budget=time_budget, sampling=sampling,
                                     clip=clip, optimizer=type(optimizer).__name__))
-    batches_per_epoch = num_batches(len(train), batch_size, num_steps)
+    step = _Step(model, params, optimizer, clip, lr)
     was_training = getattr(model, "training", False)
     live = LivePlot(xlabel="epoch", ylabel="perplexity", legend=["train", "validation"],
                     xlim=(0, epochs) if epochs else None) if plot else None
-    epoch = 0
     try:
-        while epochs is None or epoch < epochs:
+        epoch = 0
+        while not history.stop_reason:
             epoch += 1
-            _set_training(model, True)
-            state, loss_sum, tokens, done = None, 0.0, 0, 0
-            tic = time.perf_counter()
-            for X, Y in batches(train, batch_size, num_steps, sampling):
-                if state is None or sampling == "random":
-                    state = begin_state(model, X.shape[0], device)
-                else:
-                    state = detach_state(state)
-                X, Y = X.to(device), Y.to(device)
-                logits, state = model(X, state)
-                _check_logits(logits, X)
-                loss = F.cross_entropy(logits, Y.T.reshape(-1))
-                if not torch.isfinite(loss):
-                    history.stop_reason = "diverged"
-                    history.message = (f"Stopped: the loss became {loss.item()} in epoch {epoch}, "
-                                       f"batch {done + 1}. Training diverged; lower the learning "
-                                       f"rate (lr={lr}) or clip the gradients (clip={clip}).")
-                    break
-                optimizer.zero_grad()
-                loss.backward()
-                norm = clip_gradients(params, clip) if clip else gradient_norm(params)
-                if not math.isfinite(norm):
-                    history.stop_reason = "diverged"
-                    history.message = (f"Stopped: the gradient norm became {norm} in epoch {epoch}, "
-                                       f"batch {done + 1}; the update was skipped. Lower the "
-                                       f"learning rate (lr={lr}) or clip the gradients (clip={clip}).")
-                    break
-                optimizer.step()
-                loss_sum += loss.item() * Y.numel()
-                tokens += Y.numel()
-                done += 1
-                seconds = history.train_seconds + time.perf_counter() - tic
-                if time_budget is not None and seconds >= time_budget:
-                    history.stop_reason = "time budget"
-                    break
-            history.train_seconds += time.perf_counter() - tic
-            history.tokens += tokens
-            if history.stop_reason == "diverged" or done == 0:
+            budget_left = None if time_budget is None else time_budget - history.train_seconds
+            result = _train_epoch(step, train, batch_size, num_steps, sampling, budget_left)
+            history.train_seconds += result.seconds
+            history.tokens += result.tokens
+            if result.diverged:
+                history.stop_reason = "diverged"
+                history.message = (f"Stopped: {result.diverged} in epoch {epoch}, batch "
+                                   f"{result.batches + 1}; that update was skipped. Training "
+                                   f"diverged: {step.hint}.")
                 break
-            history.epochs.append(epoch - 1 + done / batches_per_epoch)
-            history.train_perplexity.append(perplexity(loss_sum / tokens))
+            history.epochs.append(epoch - 1 + result.fraction)
+            history.train_perplexity.append(perplexity(result.loss_sum / result.tokens))
             history.valid_perplexity.append(evaluate_perplexity(model, valid, batch_size, num_steps))
             history.seconds.append(history.train_seconds)
             if live:
                 live.add(history.epochs[-1], [history.train_perplexity[-1],
                                               history.valid_perplexity[-1]])
                 live.show(_progress_title(history, epochs, time_budget))
-            if history.stop_reason:
-                break
+            if result.fraction < 1:
+                history.stop_reason = "time budget"
+                continue
             if scheduler is not None:
                 scheduler.step()
-        else:
-            history.stop_reason = "epochs"
+            if epochs is not None and epoch == epochs:
+                history.stop_reason = "epochs"
     except KeyboardInterrupt:
         history.stop_reason = "interrupted"
         history.message = ("Interrupted: the model keeps what it learned so far; "
@@ -341,6 +285,73 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
             live.show(_progress_title(history, epochs, time_budget), final=True)
     print(history.summary())
     return history
+
+
+class _Diverged(Exception):
+    """The loss or the gradient of a batch is not finite; the update is skipped."""
+
+
+class _Step:
+    """One optimisation step on one batch: forward, loss, backward, clip, update."""
+
+    def __init__(self, model, params, optimizer, clip, lr):
+        self.model, self.params, self.optimizer, self.clip = model, params, optimizer, clip
+        self.device = params[0].device
+        self.hint = (f"lower the learning rate (lr={lr}) or clip the gradients (clip={clip})"
+                     if lr is not None else
+                     f"lower the optimizer's learning rate or clip the gradients (clip={clip})")
+
+    def __call__(self, X, Y, state):
+        """Returns (loss, new state); raises _Diverged instead of a non-finite update."""
+        X, Y = X.to(self.device), Y.to(self.device)
+        logits, state = self.model(X, state)
+        _check_logits(logits, X)
+        loss = F.cross_entropy(logits, Y.T.reshape(-1))
+        if not torch.isfinite(loss):
+            raise _Diverged(f"the loss became {loss.item()}")
+        self.optimizer.zero_grad()
+        loss.backward()
+        norm = clip_gradients(self.params, self.clip) if self.clip else gradient_norm(self.params)
+        if not math.isfinite(norm):
+            raise _Diverged(f"the gradient norm became {norm}")
+        self.optimizer.step()
+        return loss.item(), state
+
+
+@dataclass
+class _EpochResult:
+    loss_sum: float = 0.0    # summed cross-entropy over the tokens seen
+    tokens: int = 0
+    batches: int = 0         # updates done
+    seconds: float = 0.0     # training time, without validation
+    fraction: float = 1.0    # of the epoch done (< 1 if the time budget ran out)
+    diverged: str = ""       # what went non-finite, if anything
+
+
+def _train_epoch(step: _Step, train, batch_size, num_steps, sampling, budget_left) -> _EpochResult:
+    result, state = _EpochResult(), None
+    total = num_batches(len(train), batch_size, num_steps)
+    _set_training(step.model, True)
+    tic = time.perf_counter()
+    for done, (X, Y) in enumerate(batches(train, batch_size, num_steps, sampling), 1):
+        if state is None or sampling == "random":
+            state = begin_state(step.model, X.shape[0], step.device)
+        else:
+            state = detach_state(state)  # keep the values, cut the gradient
+        try:
+            loss, state = step(X, Y, state)
+        except _Diverged as what:
+            result.diverged = str(what)
+            break
+        result.loss_sum += loss * Y.numel()
+        result.tokens += Y.numel()
+        result.batches = done
+        result.seconds = time.perf_counter() - tic
+        if budget_left is not None and result.seconds >= budget_left and done < total:
+            result.fraction = done / total
+            break
+    result.seconds = time.perf_counter() - tic
+    return result
 
 
 def _progress_title(history: History, epochs, time_budget) -> str:

@@ -1,0 +1,35 @@
+"""Reproducibility and hardware: ``set_seed`` and ``choose_device``."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+
+def set_seed(seed: int = 0) -> None:
+    """Seed Python, NumPy and PyTorch, and ask PyTorch for deterministic kernels.
+
+    Call it once before anything random; the same seed then gives the same
+    numbers on the same machine.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds the CPU and every GPU
+    # cuBLAS needs this to be deterministic; it must be set before CUDA starts.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    # warn_only: a GPU op without a deterministic kernel warns instead of failing.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def choose_device() -> torch.device:
+    """The fastest device here: 'cuda' if there is a GPU, else Apple's 'mps', else 'cpu'."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
