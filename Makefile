@@ -13,6 +13,13 @@ STAMP := $(VENV)/.installed
 NB ?=
 # The notebook kernel must be the one in .venv.
 export PATH := $(BIN):$(PATH)
+# The notebooks that CI re-executes must print the same numbers on any x86 machine,
+# not only on the one that saved them: the same vector code paths (AVX2) in PyTorch,
+# MKL and oneDNN, and the same number of threads (the book's target is 2 cores).
+export ATEN_CPU_CAPABILITY := avx2
+export MKL_CBWR := AVX2
+export ONEDNN_MAX_CPU_ISA := AVX2
+export OMP_NUM_THREADS := 2
 
 .PHONY: book test execute lab unit nbval clean
 

@@ -5,7 +5,8 @@
 
 Run it through `make execute [NB=...]`, which uses the project's .venv. The
 kernel starts in chapters/, widget state is stored (the website shows the
-widgets frozen), and no per-cell timing metadata is written. A notebook that
+widgets frozen), no per-cell timing metadata is written, and the file comes out
+the same on every run (stable widget ids, merged output streams). A notebook that
 fails is left unchanged on disk and the script exits with status 1.
 """
 
@@ -49,6 +50,22 @@ def stable_widget_ids(nb, name: str):
     return nbformat.from_dict(json.loads(text))
 
 
+def merge_streams(nb):
+    """Join consecutive stdout (or stderr) outputs of a cell into one. How the kernel
+    splits a stream depends on timing; merged, the saved file is the same every run."""
+    for cell in nb.cells:
+        merged = []
+        for output in cell.get("outputs", []):
+            if (merged and output.output_type == "stream" == merged[-1].output_type
+                    and output.name == merged[-1].name):
+                merged[-1].text += output.text
+            else:
+                merged.append(output)
+        if cell.cell_type == "code":
+            cell.outputs = merged
+    return nb
+
+
 def execute(path: Path, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
@@ -57,7 +74,7 @@ def execute(path: Path, timeout: int) -> float:
     tic = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - tic
-    nbformat.write(stable_widget_ids(nb, path.stem), path)
+    nbformat.write(stable_widget_ids(merge_streams(nb), path.stem), path)
     return seconds
 
 
