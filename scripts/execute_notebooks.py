@@ -54,15 +54,16 @@ def merge_streams(nb):
     """Join consecutive stdout (or stderr) outputs of a cell into one. How the kernel
     splits a stream depends on timing; merged, the saved file is the same every run."""
     for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
         merged = []
-        for output in cell.get("outputs", []):
+        for output in cell.outputs:
             if (merged and output.output_type == "stream" == merged[-1].output_type
                     and output.name == merged[-1].name):
                 merged[-1].text += output.text
             else:
                 merged.append(output)
-        if cell.cell_type == "code":
-            cell.outputs = merged
+        cell.outputs = merged
     return nb
 
 

@@ -425,6 +425,7 @@ def test_training_an_nn_module_lowers_perplexity(make_torch_rnn, small_split, sa
     history = train(model, small_split, sampling=sampling)
     assert history.stop_reason == "epochs"
     assert untrained > history.valid_perplexity[0] and V > history.valid_perplexity[-1]
+    assert V > history.valid_perplexity[0] > history.valid_perplexity[1]
     assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
@@ -506,6 +507,43 @@ def test_time_budget_stops_training_early(make_scratch_rnn, small_split):
     assert history.tokens == B * S                     # one batch, then the budget was spent
     assert len(history.train_perplexity) == len(history.valid_perplexity) == 1
     assert "after 0.05 epochs" in history.summary()
+
+
+class TickingClock:
+    """Stands in for the time module in utils.training: every reading is one second later."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        self.now += 1.0
+        return self.now
+
+
+def test_a_budget_that_runs_out_in_the_last_batch_ends_after_that_epoch(
+        make_scratch_rnn, small_split, monkeypatch):
+    import utils.training
+    monkeypatch.setattr(utils.training, "time", TickingClock())
+    per = per_epoch(len(small_split[0]))
+    # One clock reading at the start of the epoch and one after each batch: the
+    # budget runs out exactly at the last batch of the first epoch.
+    history = train(make_scratch_rnn(), small_split, epochs=None, time_budget=per)
+    assert history.stop_reason == "time budget"
+    assert history.epochs == [1.0]                     # no extra, one-batch epoch
+    assert history.tokens == per * B * S
+
+
+def test_a_budget_that_runs_out_mid_epoch_records_the_fraction_done(
+        make_scratch_rnn, small_split, monkeypatch):
+    import utils.training
+    monkeypatch.setattr(utils.training, "time", TickingClock())
+    per = per_epoch(len(small_split[0]))
+    # Epoch 1 counts per + 1 seconds (its last reading comes after the last batch),
+    # which leaves 4 seconds: 4 batches of epoch 2.
+    history = train(make_scratch_rnn(), small_split, epochs=None, time_budget=per + 5)
+    assert history.stop_reason == "time budget"
+    assert history.epochs == [1.0, pytest.approx(1 + 4 / per)]
+    assert history.tokens == (per + 4) * B * S
 
 
 def test_time_budget_with_epochs_stops_at_whichever_comes_first(make_scratch_rnn, small_split):

@@ -177,7 +177,7 @@ class History:
         return line + (f"\n{self.message}" if self.message else "")
 
 
-def _check_settings(model, train, valid, batch_size, num_steps, lr, epochs, time_budget,
+def _check_settings(train, valid, batch_size, num_steps, lr, epochs, time_budget,
                     sampling, clip, optimizer):
     train = token_tensor("train", train)
     valid = token_tensor("valid", valid)
@@ -235,7 +235,7 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
     button), ends training cleanly: the offending update is skipped, the model
     keeps what it learned so far, and the returned ``History`` says why it stopped.
     """
-    train, valid = _check_settings(model, train, valid, batch_size, num_steps, lr, epochs,
+    train, valid = _check_settings(train, valid, batch_size, num_steps, lr, epochs,
                                    time_budget, sampling, clip, optimizer)
     params = model_parameters(model)
     optimizer = optimizer or torch.optim.SGD(params, lr=lr)
@@ -268,13 +268,12 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
                 live.add(history.epochs[-1], [history.train_perplexity[-1],
                                               history.valid_perplexity[-1]])
                 live.show(_progress_title(history, epochs, time_budget))
-            if result.fraction < 1:
-                history.stop_reason = "time budget"
-                continue
-            if scheduler is not None:
+            if scheduler is not None and result.fraction == 1:
                 scheduler.step()
-            if epochs is not None and epoch == epochs:
+            if epochs is not None and epoch == epochs and result.fraction == 1:
                 history.stop_reason = "epochs"
+            elif time_budget is not None and history.train_seconds >= time_budget:
+                history.stop_reason = "time budget"
     except KeyboardInterrupt:
         history.stop_reason = "interrupted"
         history.message = ("Interrupted: the model keeps what it learned so far; "
@@ -324,11 +323,12 @@ class _EpochResult:
     tokens: int = 0
     batches: int = 0         # updates done
     seconds: float = 0.0     # training time, without validation
-    fraction: float = 1.0    # of the epoch done (< 1 if the time budget ran out)
+    fraction: float = 0.0    # of the epoch done (< 1 if the time budget ran out)
     diverged: str = ""       # what went non-finite, if anything
 
 
 def _train_epoch(step: _Step, train, batch_size, num_steps, sampling, budget_left) -> _EpochResult:
+    """One pass over the training text, or less if ``budget_left`` seconds run out."""
     result, state = _EpochResult(), None
     total = num_batches(len(train), batch_size, num_steps)
     _set_training(step.model, True)
@@ -346,10 +346,9 @@ def _train_epoch(step: _Step, train, batch_size, num_steps, sampling, budget_lef
         result.loss_sum += loss * Y.numel()
         result.tokens += Y.numel()
         result.batches = done
-        result.seconds = time.perf_counter() - tic
-        if budget_left is not None and result.seconds >= budget_left and done < total:
-            result.fraction = done / total
+        if budget_left is not None and time.perf_counter() - tic >= budget_left:
             break
+    result.fraction = result.batches / total
     result.seconds = time.perf_counter() - tic
     return result
 
