@@ -385,6 +385,13 @@ def test_history_summary_and_speed():
     assert history.summary().endswith("\nStopped.")
 
 
+def test_history_summary_writes_huge_perplexities_compactly():
+    history = History(settings={}, epochs=[1.0], train_perplexity=[4.58e135],
+                      valid_perplexity=[math.inf], seconds=[1.0], tokens=10, train_seconds=1.0)
+    assert history.summary().startswith("after 1 epochs: train perplexity 4.58e+135, "
+                                        "validation perplexity inf;")
+
+
 def test_history_without_epochs():
     history = History(settings={})
     assert history.tokens_per_second == 0.0
@@ -551,6 +558,87 @@ def test_time_budget_with_epochs_stops_at_whichever_comes_first(make_scratch_rnn
                  time_budget=1e-9).stop_reason == "time budget"
     assert train(make_scratch_rnn(), small_split, epochs=1,
                  time_budget=1e6).stop_reason == "epochs"
+
+
+class StopAfter:
+    """A stop() function that says True from its ``after``-th call on, counting its calls."""
+
+    def __init__(self, after: int):
+        self.after, self.calls = after, 0
+
+    def __call__(self):
+        self.calls += 1
+        return self.calls >= self.after
+
+
+def test_stop_ends_training_after_that_batch_and_records_the_part_done(make_scratch_rnn,
+                                                                       small_split, capsys):
+    per = per_epoch(len(small_split[0]))
+    stop = StopAfter(per + 3)                          # the 3rd batch of epoch 2
+    model = make_scratch_rnn()
+    history = train(model, small_split, epochs=5, stop=stop)
+    assert history.stop_reason == "stopped" and stop.calls == per + 3
+    assert history.epochs == [1.0, pytest.approx(1 + 3 / per)]
+    assert history.tokens == (per + 3) * B * S
+    assert len(history.train_perplexity) == len(history.valid_perplexity) == 2
+    assert history.valid_perplexity[-1] == pytest.approx(
+        evaluate_perplexity(model, small_split[1], B, S))
+    assert "the model keeps what it learned so far" in history.message
+    assert history.summary().startswith("after 1.14 epochs:")
+    assert history.summary().endswith(history.message)
+    assert capsys.readouterr().out == history.summary() + "\n"
+
+
+def test_stop_that_is_true_from_the_start_still_does_one_batch(make_scratch_rnn, small_split):
+    history = train(make_scratch_rnn(), small_split, stop=lambda: True)
+    assert history.stop_reason == "stopped"
+    assert history.epochs == [pytest.approx(1 / per_epoch(len(small_split[0])))]
+    assert history.tokens == B * S
+
+
+@pytest.mark.parametrize("epochs, reason, recorded", [(2, "stopped", [1.0]),
+                                                       (1, "epochs", [1.0])])
+def test_stop_at_the_last_batch_of_an_epoch(make_scratch_rnn, small_split, epochs, reason,
+                                            recorded):
+    # Stopping in the last batch of the last epoch is just the end of training.
+    history = train(make_scratch_rnn(), small_split, epochs=epochs,
+                    stop=StopAfter(per_epoch(len(small_split[0]))))
+    assert history.stop_reason == reason and history.epochs == recorded
+
+
+def test_stop_that_never_says_true_is_asked_after_every_batch(make_scratch_rnn, small_split):
+    stop = StopAfter(math.inf)
+    history = train(make_scratch_rnn(), small_split, stop=stop)
+    assert history.stop_reason == "epochs" and history.epochs == [1.0, 2.0]
+    assert stop.calls == 2 * per_epoch(len(small_split[0]))
+
+
+def test_on_epoch_is_called_once_per_epoch_with_the_growing_history(make_scratch_rnn,
+                                                                    small_split):
+    seen = []
+
+    def on_epoch(history):
+        seen.append((history, list(history.epochs), len(history.valid_perplexity),
+                     history.stop_reason))
+    history = train(make_scratch_rnn(), small_split, epochs=3, on_epoch=on_epoch)
+    assert [s[1] for s in seen] == [[1.0], [1.0, 2.0], [1.0, 2.0, 3.0]]
+    assert all(s[0] is history for s in seen)
+    assert [s[2] for s in seen] == [1, 2, 3]           # called after validation
+    assert [s[3] for s in seen] == ["", "", "epochs"]  # the last call knows it is the last
+
+
+def test_on_epoch_sees_the_partial_epoch_of_a_stop(make_scratch_rnn, small_split):
+    seen = []
+    per = per_epoch(len(small_split[0]))
+    train(make_scratch_rnn(), small_split, epochs=3, stop=StopAfter(per + 2),
+          on_epoch=lambda h: seen.append((list(h.epochs), h.stop_reason)))
+    assert seen == [([1.0], ""), ([1.0, pytest.approx(1 + 2 / per)], "stopped")]
+
+
+def test_verbose_false_prints_nothing(make_scratch_rnn, small_split, capsys):
+    history = train(make_scratch_rnn(), small_split, epochs=1, verbose=False)
+    assert history.stop_reason == "epochs"
+    assert capsys.readouterr().out == ""
 
 
 def test_a_nan_loss_stops_training_and_keeps_the_parameters(make_scratch_rnn, small_split):

@@ -11,6 +11,8 @@ lives here, one small module per idea:
 - ``generation``: text from a language model (greedy or with temperature)
 - ``progress``: a live training plot for notebooks
 - ``widgets``: small interactive views
+- ``models``: ``RNNModel``, a language model around nn.RNN, nn.GRU or nn.LSTM
+- ``playground``: the training playground of the language-model chapters
 """
 
 from .corpora import BOOKS, DATA_FILES, DataFileError, data_path, read_book, strip_gutenberg
@@ -23,6 +25,8 @@ from .runtime import choose_device, set_seed
 from .training import (History, clip_gradients, detach_state, evaluate_perplexity,
                        gradient_norm, model_parameters, train_language_model)
 from .widgets import Explorer, explorer
+from .models import RNNModel
+from .playground import Playground, playground
 
 __version__ = "0.1.0"
 
@@ -33,4 +37,5 @@ __all__ = [
     "History", "choose_device", "clip_gradients", "detach_state", "evaluate_perplexity",
     "gradient_norm", "model_parameters", "set_seed", "train_language_model",
     "generate", "LivePlot", "figure_png", "in_notebook", "Explorer", "explorer",
+    "RNNModel", "Playground", "playground",
 ]

@@ -96,7 +96,7 @@ def strip_gutenberg(text: str) -> str:
 def read_book(name: str) -> str:
     """The raw text of a book ('time_machine' or 'war_of_the_worlds').
 
-    Line endings are normalised to '\\n' and a Project Gutenberg header and footer
+    Line endings are normalised to ``'\\n'`` and a Project Gutenberg header and footer
     are removed; nothing else is changed (see ``clean_text`` for that).
     """
     if name not in BOOKS:

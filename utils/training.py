@@ -143,13 +143,18 @@ def evaluate_perplexity(model, corpus, batch_size: int = 32, num_steps: int = 35
     return perplexity(total / (batch_size * length))
 
 
+def _number(value: float) -> str:
+    """Two decimals for ordinary perplexities, three significant digits for huge ones."""
+    return f"{value:.2f}" if value < 1e4 else f"{value:.3g}"
+
+
 @dataclass
 class History:
     """What ``train_language_model`` saw, one entry per epoch.
 
     ``epochs`` counts epochs done (the last one fractional if a time budget
-    ended it early); ``seconds`` is the training time up to then, without the
-    time spent on validation.
+    or ``stop()`` ended it early); ``seconds`` is the training time up to then,
+    without the time spent on validation.
     """
 
     settings: dict
@@ -159,7 +164,7 @@ class History:
     seconds: list[float] = field(default_factory=list)
     tokens: int = 0
     train_seconds: float = 0.0
-    stop_reason: str = ""  # 'epochs', 'time budget', 'diverged' or 'interrupted'
+    stop_reason: str = ""  # 'epochs', 'time budget', 'stopped', 'diverged' or 'interrupted'
     message: str = ""
 
     @property
@@ -171,8 +176,8 @@ class History:
             return self.message or "No epoch finished."
         done = self.epochs[-1]
         done = f"{done:.0f}" if done == int(done) else f"{done:.2f}"
-        line = (f"after {done} epochs: train perplexity {self.train_perplexity[-1]:.2f}, "
-                f"validation perplexity {self.valid_perplexity[-1]:.2f}; "
+        line = (f"after {done} epochs: train perplexity {_number(self.train_perplexity[-1])}, "
+                f"validation perplexity {_number(self.valid_perplexity[-1])}; "
                 f"{self.train_seconds:.1f} s of training, {self.tokens_per_second:,.0f} tokens/s")
         return line + (f"\n{self.message}" if self.message else "")
 
@@ -212,7 +217,8 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
                          lr: float | None = None, epochs: int | None = None,
                          time_budget: float | None = None, sampling: str = "sequential",
                          clip: float | None = 1.0, optimizer: torch.optim.Optimizer | None = None,
-                         scheduler=None, plot: bool = True) -> History:
+                         scheduler=None, plot: bool = True, verbose: bool = True,
+                         on_epoch=None, stop=None) -> History:
     """Train a language model with cross-entropy, report perplexity per epoch.
 
     ``train`` and ``valid`` are 1-D tensors of token indices (see
@@ -230,6 +236,16 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
     you pass ``optimizer``; ``scheduler`` (if given) steps once per epoch.
     After each epoch the validation perplexity is computed with
     ``evaluate_perplexity``, and with ``plot=True`` a live plot shows both curves.
+    ``verbose=False`` skips printing the summary at the end.
+
+    Two hooks for interactive tools (see ``utils.playground``):
+
+    * ``on_epoch(history)`` is called after every epoch recorded in the history
+      (after validation; also after a last, partial epoch), with the History so far;
+    * ``stop()``, a function of no arguments, is asked after every batch; when it
+      returns True, training ends after that batch and the part of the epoch done
+      is recorded like one shortened by the time budget, with
+      ``stop_reason == 'stopped'``.
 
     A non-finite loss or gradient, or an interrupt (Ctrl-C, the kernel's stop
     button), ends training cleanly: the offending update is skipped, the model
@@ -251,7 +267,7 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
         while not history.stop_reason:
             epoch += 1
             budget_left = None if time_budget is None else time_budget - history.train_seconds
-            result = _train_epoch(step, train, batch_size, num_steps, sampling, budget_left)
+            result = _train_epoch(step, train, batch_size, num_steps, sampling, budget_left, stop)
             history.train_seconds += result.seconds
             history.tokens += result.tokens
             if result.diverged:
@@ -272,8 +288,14 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
                 scheduler.step()
             if epochs is not None and epoch == epochs and result.fraction == 1:
                 history.stop_reason = "epochs"
+            elif result.stopped:
+                history.stop_reason = "stopped"
+                history.message = ("Stopped: the model keeps what it learned so far; "
+                                   "the history holds every epoch up to the stop.")
             elif time_budget is not None and history.train_seconds >= time_budget:
                 history.stop_reason = "time budget"
+            if on_epoch is not None:
+                on_epoch(history)
     except KeyboardInterrupt:
         history.stop_reason = "interrupted"
         history.message = ("Interrupted: the model keeps what it learned so far; "
@@ -282,7 +304,8 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
         _set_training(model, was_training)
         if live:
             live.show(_progress_title(history, epochs, time_budget), final=True)
-    print(history.summary())
+    if verbose:
+        print(history.summary())
     return history
 
 
@@ -325,10 +348,12 @@ class _EpochResult:
     seconds: float = 0.0     # training time, without validation
     fraction: float = 0.0    # of the epoch done (< 1 if the time budget ran out)
     diverged: str = ""       # what went non-finite, if anything
+    stopped: bool = False    # stop() returned True
 
 
-def _train_epoch(step: _Step, train, batch_size, num_steps, sampling, budget_left) -> _EpochResult:
-    """One pass over the training text, or less if ``budget_left`` seconds run out."""
+def _train_epoch(step: _Step, train, batch_size, num_steps, sampling, budget_left,
+                 stop=None) -> _EpochResult:
+    """One pass over the training text, or less if ``budget_left`` seconds run out or ``stop()``."""
     result, state = _EpochResult(), None
     total = num_batches(len(train), batch_size, num_steps)
     _set_training(step.model, True)
@@ -346,6 +371,9 @@ def _train_epoch(step: _Step, train, batch_size, num_steps, sampling, budget_lef
         result.loss_sum += loss * Y.numel()
         result.tokens += Y.numel()
         result.batches = done
+        if stop is not None and stop():
+            result.stopped = True
+            break
         if budget_left is not None and time.perf_counter() - tic >= budget_left:
             break
     result.fraction = result.batches / total
