@@ -1,9 +1,11 @@
 # Two commands set everything up on a fresh machine (see README.md):
 #   make book   build the website into _build/html
-#   make test   run every test: unit tests, notebook hygiene, nbval, the site build
-# and two more:
+#   make test   run every test: unit tests, notebook hygiene, nbval, the Colab path,
+#               the site build, the site in a browser
+# and more:
 #   make execute [NB=chapters/02_text_preprocessing.ipynb]   re-execute notebooks in place
 #   make lab    open the notebooks in JupyterLab
+#   make browser   build the site and check every page in headless Chromium
 # All of them create (or reuse) the virtual environment .venv from requirements.txt.
 
 PYTHON ?= python3
@@ -21,7 +23,7 @@ export MKL_CBWR := AVX2
 export ONEDNN_MAX_CPU_ISA := AVX2
 export OMP_NUM_THREADS := 2
 
-.PHONY: book test execute lab unit nbval colab clean
+.PHONY: book test execute lab unit nbval colab browser clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,10 +37,17 @@ book: $(STAMP)
 	@echo "The book is in _build/html/index.html"
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests --ignore=tests/colab
+	$(BIN)/python -m pytest tests --ignore=tests/colab --ignore=tests/browser
 
 colab: $(STAMP)
 	$(BIN)/python -m pytest tests/colab
+
+# The built site in headless Chromium (Debian's /usr/bin/chromium; see tests/browser).
+# Screenshots of every page go to _build/screenshots/.
+BROWSER_TEST := $(BIN)/python -m pytest tests/browser
+
+browser: book
+	$(BROWSER_TEST)
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest --nbval chapters --nbval-current-env \
@@ -46,10 +55,11 @@ nbval: $(STAMP)
 
 test: $(STAMP)
 	@start=$$(date +%s); \
-	echo "== 1/4 unit tests and notebook hygiene" && $(MAKE) --no-print-directory unit && \
-	echo "== 2/4 nbval (strict) over chapters/" && $(MAKE) --no-print-directory nbval && \
-	echo "== 3/4 the Colab path, simulated" && $(MAKE) --no-print-directory colab && \
-	echo "== 4/4 the site build, warnings as errors" && $(MAKE) --no-print-directory book && \
+	echo "== 1/5 unit tests and notebook hygiene" && $(MAKE) --no-print-directory unit && \
+	echo "== 2/5 nbval (strict) over chapters/" && $(MAKE) --no-print-directory nbval && \
+	echo "== 3/5 the Colab path, simulated" && $(MAKE) --no-print-directory colab && \
+	echo "== 4/5 the site build, warnings as errors" && $(MAKE) --no-print-directory book && \
+	echo "== 5/5 the site in a browser (built in step 4)" && $(BROWSER_TEST) && \
 	echo "== all tests passed in $$(( $$(date +%s) - start )) s"
 
 execute: $(STAMP)

@@ -13,6 +13,13 @@ lives here, one small module per idea:
 - ``widgets``: small interactive views
 - ``models``: ``RNNModel``, a language model around nn.RNN, nn.GRU or nn.LSTM
 - ``playground``: the training playground of the language-model chapters
+- ``translation``: English-French pairs: ``normalize``, the split, vocabularies, ``encode``
+- ``seq2seq``: the encoder-decoder, ``masked_cross_entropy``, ``train_seq2seq``, ``greedy_decode``
+- ``bleu``: ``bleu`` from scratch and ``corpus_bleu`` with sacrebleu
+- ``translator``: ``trained_seq2seq`` (a cache of trained models), ``greedy_translate``,
+  ``evaluate_bleu``, the translation widget
+- ``attention_maps``: heat maps of attention weights and the attention widget (chapter 15)
+- ``beam_search``: ``beam_search`` for one sentence, ``beam_text`` for chapter 14's widget
 """
 
 from .corpora import BOOKS, DATA_FILES, DataFileError, data_path, read_book, strip_gutenberg
@@ -27,6 +34,19 @@ from .training import (History, clip_gradients, detach_state, evaluate_perplexit
 from .widgets import Explorer, explorer
 from .models import RNNModel
 from .playground import Playground, playground
+from .translation import (MAX_TOKENS, NUM_TEST, NUM_VALID, Encoded, TranslationData,
+                          build_vocabs, encode, encode_sentences, filter_by_length,
+                          load_translation_data, normalize, read_pairs, split_pairs,
+                          tokenize_pair, translation_batches, truncate_pad)
+from .seq2seq import (Decoded, EncoderDecoder, Seq2SeqDecoder, Seq2SeqEncoder, Seq2SeqHistory,
+                      evaluate_loss, greedy_decode, init_seq2seq, masked_cross_entropy,
+                      sequence_mask, teacher_forcing_input, train_seq2seq)
+from .bleu import bleu, bleu_signature, corpus_bleu
+from .translator import (CHAPTER13, Seq2SeqConfig, Translation, Translator, build_seq2seq,
+                         evaluate_bleu, greedy_translate, trained_seq2seq, translate_pairs,
+                         translation_box, translation_text)
+from .attention_maps import attention_box, attention_view, plot_attention, translation_weights
+from .beam_search import Hypothesis, beam_search, beam_text
 
 __version__ = "0.1.0"
 
@@ -38,4 +58,16 @@ __all__ = [
     "gradient_norm", "model_parameters", "set_seed", "train_language_model",
     "generate", "LivePlot", "figure_png", "in_notebook", "Explorer", "explorer",
     "RNNModel", "Playground", "playground",
+    "MAX_TOKENS", "NUM_TEST", "NUM_VALID", "Encoded", "TranslationData", "build_vocabs", "encode",
+    "encode_sentences", "filter_by_length", "load_translation_data", "normalize", "read_pairs",
+    "split_pairs", "tokenize_pair", "translation_batches", "truncate_pad",
+    "Decoded", "EncoderDecoder", "Seq2SeqDecoder", "Seq2SeqEncoder", "Seq2SeqHistory",
+    "evaluate_loss", "greedy_decode", "init_seq2seq", "masked_cross_entropy", "sequence_mask",
+    "teacher_forcing_input", "train_seq2seq",
+    "bleu", "bleu_signature", "corpus_bleu",
+    "CHAPTER13", "Seq2SeqConfig", "Translation", "Translator", "build_seq2seq", "evaluate_bleu",
+    "greedy_translate", "trained_seq2seq", "translate_pairs", "translation_box",
+    "translation_text",
+    "attention_box", "attention_view", "plot_attention", "translation_weights",
+    "Hypothesis", "beam_search", "beam_text",
 ]

@@ -1,0 +1,118 @@
+"""Beam search for the encoder-decoders of chapters 13-15 (chapter 14 builds it).
+
+The model follows the interface of ``utils.seq2seq``: ``model.encoder(src,
+src_valid_len)`` and ``model.decoder.init_state(...)`` / ``model.decoder(X,
+state)``. Beam search keeps several hypotheses of one sentence in a batch, so
+it also needs ``model.decoder.reorder_state(state, index)``: the state of the
+hypotheses ``index`` (a 1-D tensor of row numbers), in that order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch.nn import functional as F
+
+from .checks import positive_int
+
+
+@dataclass
+class Hypothesis:
+    """One candidate translation: its words (without '<eos>'), log-probability and score."""
+    indices: list[int]
+    log_prob: float        # sum of the log-probabilities of its words and of '<eos>'
+    length: int            # words + 1 if it ended with '<eos>'
+    score: float           # log_prob / length ** alpha
+    finished: bool         # True if it ended with '<eos>'
+
+
+def length_normalized(log_prob: float, length: int, alpha: float) -> float:
+    """The score of a hypothesis: its log-probability divided by ``length ** alpha``."""
+    return log_prob / length ** alpha
+
+
+@torch.no_grad()
+def beam_search(model, src: torch.Tensor, src_valid_len: torch.Tensor, *, bos: int, eos: int,
+                beam_size: int, max_steps: int, alpha: float = 0.75) -> list[Hypothesis]:
+    """Translate one sentence with beam search; returns hypotheses, best first.
+
+    src (1, T) and src_valid_len (1,) hold one source sentence. At every step
+    each of the (at most ``beam_size``) open hypotheses is extended by every
+    word; the ``beam_size`` extensions with the highest log-probability are
+    kept. An extension by '<eos>' is finished and leaves the beam. Search ends
+    when no hypothesis is open or after ``max_steps`` words. Finished and open
+    hypotheses are then ranked by ``log_prob / length ** alpha`` (``alpha=0``:
+    no length normalization). With ``beam_size=1`` this is greedy decoding.
+    """
+    beam_size, max_steps = positive_int("beam_size", beam_size), positive_int("max_steps", max_steps)
+    if src.dim() != 2 or src.shape[0] != 1:
+        raise ValueError(f"beam_search translates one sentence: src must have shape (1, T), "
+                         f"got {tuple(src.shape)}; loop over the rows of a batch.")
+    if not 0 <= alpha <= 2:
+        raise ValueError(f"alpha must be between 0 and 2 (0.75 is common), got {alpha!r}.")
+    was_training = model.training
+    model.eval()
+    try:
+        enc_outputs, enc_state = model.encoder(src, src_valid_len)
+        state = model.decoder.init_state(enc_outputs, enc_state, src_valid_len)
+        words = [[]]                                  # the open hypotheses, k of them
+        log_probs = torch.zeros(1)                    # (k,)
+        finished = []
+        for step in range(1, max_steps + 1):
+            X = torch.tensor([[w[-1] if w else bos] for w in words])       # (k, 1)
+            logits, state = model.decoder(X, state)                        # (k, 1, V)
+            candidates = log_probs[:, None] + F.log_softmax(logits[:, -1], dim=-1)  # (k, V)
+            top = candidates.flatten().topk(min(beam_size, candidates.numel()))
+            rows = torch.div(top.indices, candidates.shape[1], rounding_mode="floor")
+            cols = top.indices % candidates.shape[1]
+            keep = []
+            for value, row, col in zip(top.values.tolist(), rows.tolist(), cols.tolist()):
+                if col == eos:
+                    finished.append((words[row], value, step, True))
+                else:
+                    keep.append((row, col, value))
+            if not keep:
+                break
+            index = torch.tensor([row for row, _, _ in keep])
+            words = [words[row] + [col] for row, col, _ in keep]
+            log_probs = torch.tensor([value for _, _, value in keep])
+            state = model.decoder.reorder_state(state, index)
+        else:
+            finished += [(w, lp, max_steps, False) for w, lp in zip(words, log_probs.tolist())]
+    finally:
+        model.train(was_training)
+    hypotheses = [Hypothesis(w, lp, n, length_normalized(lp, n, alpha), done)
+                  for w, lp, n, done in finished]
+    return sorted(hypotheses, key=lambda h: h.score, reverse=True)
+
+
+def beam_text(model, data, text: str, beam_size: int = 4, alpha: float = 0.75,
+              shown: int = 5) -> str:
+    """What chapter 14's widget shows: the best hypotheses for an English sentence.
+
+    ``data`` is a ``TranslationData`` (vocabularies and num_steps). One line
+    per hypothesis, best score first: score, log-probability, the French words,
+    and '(unfinished)' for one that reached num_steps words without '<eos>'.
+    Unknown source words are listed, as in chapter 13's widget.
+    """
+    from .translation import encode_sentences, normalize
+    if not isinstance(text, str) or not text.strip():
+        return "Type an English sentence, e.g. i'm home ."
+    tokens = normalize(text).split()
+    src, src_valid_len = encode_sentences([tokens], data.src_vocab, data.num_steps)
+    found = beam_search(model, src, src_valid_len, bos=data.tgt_vocab["<bos>"],
+                        eos=data.tgt_vocab["<eos>"], beam_size=beam_size,
+                        max_steps=data.num_steps, alpha=alpha)
+    unknown = [t for t in tokens if t not in data.src_vocab]
+    lines = [f"English: {' '.join(f'<unk>({t})' if t in unknown else t for t in tokens)}",
+             f"{'score':>7s} {'log P':>7s}  French"]
+    for h in found[:positive_int("shown", shown)]:
+        words = " ".join(data.tgt_vocab.to_tokens(h.indices)) or "(nothing)"
+        lines.append(f"{h.score:7.3f} {h.log_prob:7.3f}  {words}"
+                     + ("" if h.finished else "  (unfinished)"))
+    if len(found) > shown:
+        lines.append(f"... and {len(found) - shown} more")
+    if len(tokens) + 1 > data.num_steps:
+        lines.append(f"Only the first {data.num_steps - 1} words were read.")
+    return "\n".join(lines)

@@ -1,0 +1,290 @@
+"""The RNN encoder-decoder of chapter 13, its loss, training loop and greedy decoding.
+
+Shapes: n sentences in a batch, T time steps, V words in a vocabulary, e the
+embedding size, h hidden units, L layers. Batches are batch-first, (n, T), as
+``utils.translation.encode`` makes them; the recurrent layers run time-major.
+
+The decoder interface (chapters 14 and 15 plug other decoders in):
+
+* ``decoder.init_state(enc_outputs, enc_state, src_valid_len)`` -> a state,
+  from the encoder's outputs (T, n, h), its final state (L, n, h) and the
+  source lengths (n,);
+* ``decoder(X, state)`` -> ``(logits, state)`` with X (n, T') target-side
+  tokens and logits (n, T', V_tgt); ``decoder.attention_weights``, if the
+  decoder has it, holds the last call's weights, (n, T', T) (see ``greedy_decode``);
+* ``decoder.reorder_state(state, index)`` -> the state of the batch rows
+  ``index``, in that order (needed by ``utils.beam_search`` only).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .checks import positive_float, positive_int
+from .progress import LivePlot
+from .translation import Encoded, translation_batches
+from .training import clip_gradients, gradient_norm
+
+
+def sequence_mask(valid_len: torch.Tensor, num_steps: int) -> torch.Tensor:
+    """(n, num_steps) bool: True where the position is a real token, t < valid_len[i]."""
+    return torch.arange(num_steps, device=valid_len.device) < valid_len[:, None]
+
+
+def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor,
+                         valid_len: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy averaged over the real target tokens only (padding is ignored).
+
+    logits (n, T, V), targets (n, T) indices, valid_len (n,): the number of real
+    tokens (words and '<eos>') at the start of each row. Returns a scalar.
+    """
+    if logits.dim() != 3 or logits.shape[:2] != targets.shape:
+        raise ValueError(f"logits must be (n, T, V) and targets (n, T); got "
+                         f"{tuple(logits.shape)} and {tuple(targets.shape)}.")
+    mask = sequence_mask(valid_len, targets.shape[1])                       # (n, T)
+    if not mask.any():
+        raise ValueError("valid_len is zero for every row: there is no token to score.")
+    losses = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")  # (n, T)
+    return (losses * mask).sum() / mask.sum()
+
+
+def init_seq2seq(module: nn.Module) -> None:
+    """Xavier-uniform initial weights for ``nn.Linear`` and ``nn.GRU`` (use with ``.apply``)."""
+    if isinstance(module, nn.Linear):
+        nn.init.xavier_uniform_(module.weight)
+    if isinstance(module, nn.GRU):
+        for name, param in module.named_parameters():
+            if name.startswith("weight"):
+                nn.init.xavier_uniform_(param)
+
+
+class Seq2SeqEncoder(nn.Module):
+    """Embedding + multi-layer GRU. src (n, T) -> outputs (T, n, h), state (L, n, h)."""
+
+    def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int,
+                 dropout: float = 0.0):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.rnn = nn.GRU(embed_size, num_hiddens, num_layers, dropout=dropout)
+        self.apply(init_seq2seq)
+
+    def forward(self, src: torch.Tensor, src_valid_len: torch.Tensor | None = None):
+        """src (n, T) -> outputs (T, n, h), state (L, n, h); ``src_valid_len`` is not used."""
+        embs = self.embedding(src.T)               # (T, n, e)
+        outputs, state = self.rnn(embs)            # (T, n, h), (L, n, h)
+        return outputs, state
+
+
+class Seq2SeqDecoder(nn.Module):
+    """Embedding, the encoder's context concatenated at every step, GRU, dense layer.
+
+    The context is the encoder's final top-layer state; the decoder's GRU starts
+    from the encoder's final state. Its state is ``(context, hidden)``.
+    """
+
+    def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int,
+                 dropout: float = 0.0):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=dropout)
+        self.dense = nn.Linear(num_hiddens, vocab_size)
+        self.apply(init_seq2seq)
+
+    def init_state(self, enc_outputs, enc_state, src_valid_len=None):
+        """(context (n, h), hidden (L, n, h)) from the encoder's final state."""
+        return enc_state[-1], enc_state
+
+    def reorder_state(self, state, index: torch.Tensor):
+        """The state of the rows ``index`` (n',) of a batch, in that order (beam search)."""
+        context, hidden = state
+        return context[index], hidden[:, index]
+
+    def forward(self, X: torch.Tensor, state):
+        """X (n, T) target-side tokens -> logits (n, T, V) and the new state."""
+        context, hidden = state
+        embs = self.embedding(X.T)                                  # (T, n, e)
+        context_t = context.expand(embs.shape[0], -1, -1)          # (T, n, h)
+        outputs, hidden = self.rnn(torch.cat((embs, context_t), -1), hidden)  # (T, n, h)
+        return self.dense(outputs).transpose(0, 1), (context, hidden)         # (n, T, V)
+
+
+class EncoderDecoder(nn.Module):
+    """An encoder and a decoder that follow the interface in this module's docstring."""
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module):
+        super().__init__()
+        self.encoder, self.decoder = encoder, decoder
+
+    def forward(self, src, dec_input, src_valid_len=None):
+        """src (n, T), dec_input (n, T') -> logits (n, T', V_tgt)."""
+        enc_outputs, enc_state = self.encoder(src, src_valid_len)
+        state = self.decoder.init_state(enc_outputs, enc_state, src_valid_len)
+        return self.decoder(dec_input, state)[0]
+
+
+def teacher_forcing_input(tgt: torch.Tensor, bos: int) -> torch.Tensor:
+    """'<bos>' followed by the target without its last token: (n, T) -> (n, T)."""
+    return torch.cat((torch.full_like(tgt[:, :1], bos), tgt[:, :-1]), dim=1)
+
+
+@torch.no_grad()
+def evaluate_loss(model: nn.Module, data: Encoded, bos: int, batch_size: int = 1000) -> float:
+    """The masked cross-entropy per real target token over all of ``data``, teacher-forced."""
+    was_training = model.training
+    model.eval()
+    total, tokens = 0.0, 0
+    try:
+        for batch in translation_batches(data, batch_size, shuffle=False):
+            logits = model(batch.src, teacher_forcing_input(batch.tgt, bos), batch.src_valid_len)
+            n = int(batch.tgt_valid_len.sum())
+            total += masked_cross_entropy(logits, batch.tgt, batch.tgt_valid_len).item() * n
+            tokens += n
+    finally:
+        model.train(was_training)
+    return total / tokens
+
+
+@dataclass
+class Seq2SeqHistory:
+    """Per epoch: the training and validation loss and the training seconds up to then."""
+    settings: dict
+    epochs: list[float] = field(default_factory=list)   # fractional if a time budget ended it
+    train_loss: list[float] = field(default_factory=list)
+    valid_loss: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    tokens: int = 0
+
+    @property
+    def train_seconds(self) -> float:
+        return self.seconds[-1] if self.seconds else 0.0
+
+    def summary(self) -> str:
+        if not self.epochs:
+            return "No epoch finished."
+        rate = self.tokens / self.train_seconds if self.train_seconds else 0.0
+        return (f"after {self.epochs[-1]:.3g} epochs: train loss {self.train_loss[-1]:.3f}, "
+                f"validation loss {self.valid_loss[-1]:.3f}; {self.train_seconds:.1f} s of "
+                f"training, {rate:,.0f} target tokens/s")
+
+
+def train_seq2seq(model: nn.Module, train: Encoded, valid: Encoded, *, bos: int, epochs: int,
+                  batch_size: int = 128, lr: float = 0.005, clip: float | None = 1.0,
+                  generator: torch.Generator | None = None, plot: bool = True,
+                  verbose: bool = True, on_epoch=None, time_budget: float | None = None,
+                  lr_decay: bool = False, by_length: bool = False) -> Seq2SeqHistory:
+    """Train ``model`` (an ``EncoderDecoder``) with teacher forcing for ``epochs`` epochs.
+
+    Every step feeds '<bos>' + target[:-1] (``teacher_forcing_input``) and
+    minimises ``masked_cross_entropy`` against the target, with Adam at ``lr``
+    and the global gradient norm clipped to ``clip``; with ``lr_decay`` the
+    learning rate falls linearly from ``lr`` to 0 over the ``epochs``. The
+    minibatches come shuffled from ``generator`` (seed it for repeatable runs);
+    ``by_length`` groups them by target length (see ``translation_batches``).
+    After each epoch the validation loss is computed, and with ``plot=True`` a
+    live plot shows both.
+    ``on_epoch(history)``, if given, is called after every epoch; when it
+    returns True, training stops there. ``time_budget`` (seconds) ends training
+    after the first batch that exceeds it, mid-epoch if need be (for
+    experiments; the chapters train for a number of epochs, which gives the
+    same result on every machine).
+    """
+    epochs, batch_size = positive_int("epochs", epochs), positive_int("batch_size", batch_size)
+    lr = positive_float("lr", lr)
+    if clip is not None:
+        clip = positive_float("clip", clip)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=lr)
+    num_batches = -(-len(train.src) // batch_size)       # also with by_length
+    total_steps = epochs * num_batches
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: 1 - step / total_steps if lr_decay else 1.0)
+    history = Seq2SeqHistory(settings=dict(epochs=epochs, batch_size=batch_size, lr=lr, clip=clip,
+                                           lr_decay=lr_decay, by_length=by_length))
+    live = LivePlot("epoch", "loss per token", ["train", "validation"],
+                    xlim=(0, epochs)) if plot else None
+    model.train()
+    seconds = 0.0
+    out_of_time = False
+    for epoch in range(1, epochs + 1):
+        tic, loss_sum, tokens, done = time.perf_counter(), 0.0, 0, 0
+        for batch in translation_batches(train, batch_size, generator=generator,
+                                         by_length=by_length):
+            logits = model(batch.src, teacher_forcing_input(batch.tgt, bos), batch.src_valid_len)
+            loss = masked_cross_entropy(logits, batch.tgt, batch.tgt_valid_len)
+            optimizer.zero_grad()
+            loss.backward()
+            norm = clip_gradients(params, clip) if clip else gradient_norm(params)
+            if not torch.isfinite(loss) or norm != norm or norm == float("inf"):
+                raise FloatingPointError(f"Training diverged in epoch {epoch} (loss {loss.item()}, "
+                                         f"gradient norm {norm}); lower lr={lr} or clip={clip}.")
+            optimizer.step()
+            scheduler.step()
+            n = int(batch.tgt_valid_len.sum())
+            loss_sum, tokens, done = loss_sum + loss.item() * n, tokens + n, done + 1
+            if time_budget is not None and seconds + time.perf_counter() - tic >= time_budget:
+                out_of_time = done < num_batches or epoch < epochs
+                break
+        seconds += time.perf_counter() - tic
+        history.epochs.append(epoch - 1 + done / num_batches)
+        history.train_loss.append(loss_sum / tokens)
+        history.valid_loss.append(evaluate_loss(model, valid, bos))
+        history.seconds.append(seconds)
+        history.tokens += tokens
+        if live:
+            live.add(history.epochs[-1], [history.train_loss[-1], history.valid_loss[-1]])
+            live.show(f"epoch {epoch}/{epochs}, {seconds:.0f} s")
+        if (on_epoch is not None and on_epoch(history)) or out_of_time:
+            break
+    if live:
+        live.show(f"epoch {history.epochs[-1]:.3g}/{epochs}, {seconds:.0f} s", final=True)
+    if verbose:
+        print(history.summary())
+    return history
+
+
+@dataclass
+class Decoded:
+    """Greedy translations of a batch: word indices per sentence (stopped before '<eos>')."""
+    indices: list[list[int]]
+    attention: list | None = None   # per sentence: (steps, T) weights, if the decoder has them
+
+
+@torch.no_grad()
+def greedy_decode(model: EncoderDecoder, src: torch.Tensor, src_valid_len: torch.Tensor, *,
+                  bos: int, eos: int, max_steps: int) -> Decoded:
+    """Translate a batch greedily: at each step feed the most likely word of the last step.
+
+    src (n, T), src_valid_len (n,). A sentence ends at its first '<eos>' (not
+    included in the result) or after ``max_steps`` words.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        enc_outputs, enc_state = model.encoder(src, src_valid_len)
+        state = model.decoder.init_state(enc_outputs, enc_state, src_valid_len)
+        X = torch.full((src.shape[0], 1), bos, dtype=torch.long, device=src.device)
+        steps, weights = [], []
+        for _ in range(max_steps):
+            logits, state = model.decoder(X, state)          # (n, 1, V)
+            X = logits.argmax(dim=2)                         # (n, 1)
+            steps.append(X[:, 0])
+            if getattr(model.decoder, "attention_weights", None) is not None:
+                weights.append(model.decoder.attention_weights[:, -1])   # (n, T)
+            if bool((torch.stack(steps, 1) == eos).any(1).all()):
+                break
+    finally:
+        model.train(was_training)
+    predicted = torch.stack(steps, 1).tolist()               # (n, steps)
+    indices, attention = [], [] if weights else None
+    for i, row in enumerate(predicted):
+        length = row.index(eos) if eos in row else len(row)
+        indices.append(row[:length])
+        if weights:
+            # the weights of every step that produced a word, and of the '<eos>' step
+            attention.append(torch.stack([w[i] for w in weights[:length + 1]]))
+    return Decoded(indices, attention)
