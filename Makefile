@@ -6,6 +6,9 @@
 #   make execute [NB=chapters/02_text_preprocessing.ipynb]   re-execute notebooks in place
 #   make lab    open the notebooks in JupyterLab
 #   make browser   build the site and check every page in headless Chromium
+#   make bench  time every model of the book on this machine (python -m utils.benchmark:
+#               about 12 minutes; writes benchmarks/results-cpu.json and .md; not part of
+#               make test). Options via BENCH_ARGS, e.g. make bench BENCH_ARGS=--quick
 # All of them create (or reuse) the virtual environment .venv from requirements.txt.
 
 PYTHON ?= python3
@@ -23,7 +26,7 @@ export MKL_CBWR := AVX2
 export ONEDNN_MAX_CPU_ISA := AVX2
 export OMP_NUM_THREADS := 2
 
-.PHONY: book test execute lab unit nbval colab browser clean
+.PHONY: book test execute lab unit nbval colab browser bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +67,11 @@ test: $(STAMP)
 
 execute: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py $(NB)
+
+# The benchmark runs under the reproducibility variables above (2 threads, AVX2).
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python -m utils.benchmark $(BENCH_ARGS)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters

@@ -20,6 +20,11 @@ lives here, one small module per idea:
   ``evaluate_bleu``, the translation widget
 - ``attention_maps``: heat maps of attention weights and the attention widget (chapter 15)
 - ``beam_search``: ``beam_search`` for one sentence, ``beam_text`` for chapter 14's widget
+- ``scratch_models``: the from-scratch RNN, GRU and LSTM of chapters 4-10 as modules, and
+  ``FastGRU``, chapter 16's fast scratch GRU
+- ``speed``: ``training_speed`` in tokens per second and the ``speed_meter`` widget (chapter 16)
+- ``benchmark``: ``python -m utils.benchmark``, every model of the book timed on this machine
+  (not imported here: ``from utils import benchmark``)
 """
 
 from .corpora import BOOKS, DATA_FILES, DataFileError, data_path, read_book, strip_gutenberg
@@ -47,6 +52,8 @@ from .translator import (CHAPTER13, Seq2SeqConfig, Translation, Translator, buil
                          translation_box, translation_text)
 from .attention_maps import attention_box, attention_view, plot_attention, translation_weights
 from .beam_search import Hypothesis, beam_search, beam_text
+from .speed import Speed, SpeedMeter, speed_meter, training_speed
+from .scratch_models import FastGRU, GRUScratch, LSTMScratch, RNNScratch
 
 __version__ = "0.1.0"
 
@@ -70,4 +77,6 @@ __all__ = [
     "translation_text",
     "attention_box", "attention_view", "plot_attention", "translation_weights",
     "Hypothesis", "beam_search", "beam_text",
+    "Speed", "SpeedMeter", "speed_meter", "training_speed",
+    "FastGRU", "GRUScratch", "LSTMScratch", "RNNScratch",
 ]
