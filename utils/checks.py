@@ -14,6 +14,23 @@ def positive_int(name: str, value) -> int:
     return int(value)
 
 
+def model_factories(models) -> dict:
+    """``models`` (name -> factory(vocab_size, hidden_size)) as a dict, or a clear error."""
+    if (not isinstance(models, dict) or not models
+            or not all(isinstance(name, str) and callable(factory)
+                       for name, factory in models.items())):
+        raise TypeError(f"models must be a non-empty dict of name -> factory, where "
+                        f"factory(vocab_size, hidden_size) returns a new model; got "
+                        f"{models!r}.")
+    return dict(models)
+
+
+def seed_value(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    return seed
+
+
 def positive_float(name: str, value) -> float:
     if (isinstance(value, bool) or not isinstance(value, numbers.Real)
             or not math.isfinite(value) or value <= 0):

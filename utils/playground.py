@@ -24,6 +24,7 @@ import time
 import ipywidgets as widgets
 import torch
 
+from .checks import model_factories, seed_value
 from .generation import generate
 from .progress import LivePlot, figure_png
 from .runtime import set_seed
@@ -121,18 +122,11 @@ class Playground(widgets.VBox):
 
     def __init__(self, models: dict, *, defaults: dict | None = None, seed: int = 0,
                  title: str = ""):
-        if (not isinstance(models, dict) or not models
-                or not all(isinstance(name, str) and callable(factory)
-                           for name, factory in models.items())):
-            raise TypeError(f"models must be a non-empty dict of name -> factory, where "
-                            f"factory(vocab_size, hidden_size) returns a new model; got "
-                            f"{models!r}.")
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+        models, seed = model_factories(models), seed_value(seed)
         if defaults is not None and not isinstance(defaults, dict):
             raise TypeError(f"defaults must be a dict of setting -> value, got "
                             f"{type(defaults).__name__}.")
-        self.models, self.seed = dict(models), seed
+        self.models, self.seed = models, seed
         self.model = self.history = self.vocab = None
         self.controls = _controls(list(self.models))
         for name, value in (defaults or {}).items():

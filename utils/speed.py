@@ -26,7 +26,7 @@ import ipywidgets as widgets
 import torch
 from torch.nn import functional as F
 
-from .checks import positive_float, positive_int
+from .checks import model_factories, positive_float, positive_int, seed_value
 from .runtime import set_seed
 from .training import begin_state, clip_gradients, model_parameters
 
@@ -146,16 +146,9 @@ class SpeedMeter(widgets.VBox):
     """Controls, a Measure button, a status line and a table; see ``speed_meter``."""
 
     def __init__(self, models: dict, vocab_size: int, *, seconds: float = 1.0, seed: int = 0):
-        if (not isinstance(models, dict) or not models
-                or not all(isinstance(name, str) and callable(factory)
-                           for name, factory in models.items())):
-            raise TypeError(f"models must be a non-empty dict of name -> factory, where "
-                            f"factory(vocab_size, hidden_size) returns a new model; got "
-                            f"{models!r}.")
-        self.models, self.vocab_size = dict(models), positive_int("vocab_size", vocab_size)
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
-        self.seconds, self.seed = positive_float("seconds", seconds), seed
+        self.models = model_factories(models)
+        self.vocab_size = positive_int("vocab_size", vocab_size)
+        self.seconds, self.seed = positive_float("seconds", seconds), seed_value(seed)
         self.rows: list[dict] = []
         style = {"description_width": "initial"}
         threads = list(range(1, (os.cpu_count() or 1) + 1))
