@@ -41,7 +41,7 @@ from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
-BUDGET_SECONDS = {13: 240, 14: 240, 15: 240}  # everything else: 180 s (BOOK.md)
+BUDGET_SECONDS = {13: 240, 14: 240, 15: 240}  # everything else: 180 s (the book's plan)
 DEFAULT_BUDGET = 180
 TOTAL_BUDGET = 1200
 
@@ -282,7 +282,7 @@ def main() -> int:
             return 1
         print(f"{RECORD.relative_to(ROOT)} and the table of {PAGE.relative_to(ROOT)} are up to date.")
         return 0
-    paths = args.notebooks or sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
+    paths = args.notebooks or [CHAPTERS / f"{name}.ipynb" for name in chapter_names()]
     if not paths:
         print("No notebooks found.", file=sys.stderr)
         return 1

@@ -48,15 +48,15 @@ from typing import Callable
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from .models import RNNModel
 from .runtime import set_seed
 from .scratch_models import FastGRU, GRUScratch, LSTMScratch, RNNScratch
 from .sequences import random_batches, train_valid_split
+from .speed import timed_training_steps
 from .text import load_corpus
 from .checks import positive_int
-from .training import begin_state, clip_gradients, model_parameters, train_language_model
+from .training import model_parameters, train_language_model
 
 HIDDEN, EMBED = 256, 32                  # the chapters' sizes
 ENVIRONMENT = ("OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA",
@@ -107,11 +107,6 @@ GROUPS = {"lm": tuple(r.key for r in RECIPES), "all": PARTS}
 
 # --- the measurements -------------------------------------------------------------
 
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def tokens_per_second(model, corpus: torch.Tensor, *, batch_size: int = 64,
                       num_steps: int = 35, num_batches: int = 10, warmup: int = 2,
                       optimizer: torch.optim.Optimizer | None = None, clip: float = 1.0,
@@ -142,18 +137,9 @@ def tokens_per_second(model, corpus: torch.Tensor, *, batch_size: int = 64,
     batches = [(X.to(device), Y.to(device)) for X, Y in batches]
     if isinstance(model, nn.Module):
         model.train()
-    for i, (X, Y) in enumerate(batches):
-        if i == warmup:
-            _synchronize(device)
-            tic = time.perf_counter()
-        logits, _ = model(X, begin_state(model, batch_size, device))
-        loss = F.cross_entropy(logits, Y.T.reshape(-1))
-        optimizer.zero_grad()
-        loss.backward()
-        clip_gradients(params, clip)
-        optimizer.step()
-    _synchronize(device)
-    return num_batches * batch_size * num_steps / (time.perf_counter() - tic)
+    steps, seconds = timed_training_steps(model, batches, optimizer, clip=clip, warmup=warmup,
+                                          min_steps=num_batches)
+    return steps * batch_size * num_steps / seconds
 
 
 def compare_gru_speed(corpus: torch.Tensor, vocab_size: int, *, device="cpu", batch_size=64,

@@ -25,10 +25,14 @@ def model_factories(models) -> dict:
     return dict(models)
 
 
+def non_negative_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}.")
+    return int(value)
+
+
 def seed_value(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
-    return seed
+    return non_negative_int("seed", seed)
 
 
 def positive_float(name: str, value) -> float:

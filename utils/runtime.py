@@ -8,6 +8,8 @@ import random
 import numpy as np
 import torch
 
+from .checks import seed_value
+
 
 def set_seed(seed: int = 0) -> None:
     """Seed Python, NumPy and PyTorch, and ask PyTorch for deterministic kernels.
@@ -15,8 +17,7 @@ def set_seed(seed: int = 0) -> None:
     Call it once before anything random; the same seed then gives the same
     numbers on the same machine.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+    seed = seed_value(seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds the CPU and every GPU

@@ -12,7 +12,7 @@ from typing import Iterator
 
 import torch
 
-from .checks import positive_int, token_tensor
+from .checks import non_negative_int, positive_int, token_tensor
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -40,8 +40,7 @@ def num_batches(num_tokens: int, batch_size: int, num_steps: int) -> int:
     The same for both iterators and every epoch: each batch needs
     batch_size * num_steps tokens, plus one for the last target.
     """
-    if isinstance(num_tokens, bool) or not isinstance(num_tokens, int) or num_tokens < 0:
-        raise ValueError(f"num_tokens must be a non-negative integer, got {num_tokens!r}.")
+    num_tokens = non_negative_int("num_tokens", num_tokens)
     batch_size = positive_int("batch_size", batch_size)
     num_steps = positive_int("num_steps", num_steps)
     return max(0, (num_tokens - 1) // (batch_size * num_steps))

@@ -83,19 +83,38 @@ def training_speed(model, vocab_size: int, *, batch_size: int = 64, num_steps: i
                          f"{autocast!r}.")
     params = model_parameters(model)
     device = params[0].device
-    precision = (functools.partial(torch.autocast, device.type, dtype=autocast)
-                 if autocast is not None else contextlib.nullcontext)
     generator = torch.Generator().manual_seed(seed)
     # A few batches made in advance, so that making them is not timed: (n, T + 1) each.
     batches = [torch.randint(vocab_size, (batch_size, num_steps + 1), generator=generator)
                .to(device) for _ in range(4)]
+    batches = [(tokens[:, :-1], tokens[:, 1:]) for tokens in batches]    # X, Y: (n, T) each
     optimizer = torch.optim.Adam(params, lr=lr)
+    steps, elapsed = timed_training_steps(model, batches, optimizer, clip=clip, warmup=warmup,
+                                          min_steps=min_steps, seconds=seconds,
+                                          autocast=autocast)
+    return Speed(batch_size * num_steps * steps / elapsed, steps, elapsed, batch_size, num_steps)
+
+
+def timed_training_steps(model, batches, optimizer, *, clip: float = 1.0, warmup: int = 0,
+                         min_steps: int = 1, seconds: float = 0.0,
+                         autocast: torch.dtype | None = None) -> tuple[int, float]:
+    """Train ``model`` on ``batches`` (pairs X, Y of shape (n, T), used in turn) and time it.
+
+    A step is forward from the initial state, cross-entropy, backward, clipping at
+    ``clip`` and ``optimizer.step()``. ``warmup`` untimed steps come first; then
+    steps are timed until at least ``min_steps`` were done and ``seconds`` have
+    passed. Returns (timed steps, their seconds); the device is synchronized
+    before the clock is read.
+    """
+    params = model_parameters(model)
+    device = params[0].device
+    precision = (functools.partial(torch.autocast, device.type, dtype=autocast)
+                 if autocast is not None else contextlib.nullcontext)
 
     def step(i: int) -> None:
-        tokens = batches[i % len(batches)]
-        X, Y = tokens[:, :-1], tokens[:, 1:]                      # (n, T) each
+        X, Y = batches[i % len(batches)]
         with precision():
-            logits, _ = model(X, begin_state(model, batch_size, device))
+            logits, _ = model(X, begin_state(model, X.shape[0], device))
             loss = F.cross_entropy(logits, Y.T.reshape(-1))
         optimizer.zero_grad()
         loss.backward()
@@ -112,8 +131,7 @@ def training_speed(model, vocab_size: int, *, batch_size: int = 64, num_steps: i
         synchronize(device)
         elapsed = time.perf_counter() - start
         if steps >= min_steps and elapsed >= seconds:
-            break
-    return Speed(batch_size * num_steps * steps / elapsed, steps, elapsed, batch_size, num_steps)
+            return steps, elapsed
 
 
 def _devices() -> list[str]:
