@@ -156,3 +156,82 @@ def test_no_cell_timing_metadata(notebook):
     for cell in nb["cells"]:
         assert "execution" not in cell.get("metadata", {}), \
             f"{path.name}: per-cell timing metadata; execute with `make execute`"
+
+
+# --- what nbval compares, and how (tests/nbval_approx.py) -----------------------------
+
+IGNORE_MARKER = "# NBVAL_IGNORE_OUTPUT"
+IGNORE_REASON = "# Not compared:"
+# A result of rounding printed as a number: "largest difference 2.4e-07". The bound it
+# meets ("< 1e-6", utils.below) reads the same on every machine; the number does not.
+ROUNDING_LINE = re.compile(r"\bdiff(?:erence)?s?\b|relative error", re.IGNORECASE)
+NUMBER_NOT_BOUND = re.compile(r"(?<![<\w.-])(?<!< )-?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])")
+# A time or a speed: it depends on the machine and its load.
+TIMING = re.compile(r"\b\d+(?:[.,]\d+)*\s*(?:s|ms|µs|seconds)\b|tokens/s|examples/s")
+
+
+def markers(cell: dict) -> set[str]:
+    return {line.strip().lstrip("#").strip() for line in source(cell).splitlines()
+            if line.strip().startswith("#")}
+
+
+def compared(cell: dict) -> bool:
+    return not markers(cell) & {"NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP"}
+
+
+def test_ignored_outputs_say_why(notebook):
+    """A cell that nbval does not compare says, in the line after the marker, what is
+    not compared and what checks it instead: no result loses its check silently."""
+    path, nb = notebook
+    for i, cell in enumerate(code_cells(nb)):
+        lines = source(cell).splitlines()
+        for j, line in enumerate(lines):
+            if line.strip() == IGNORE_MARKER:
+                reason = lines[j + 1].strip() if j + 1 < len(lines) else ""
+                assert reason.startswith(IGNORE_REASON) and len(reason) > len(IGNORE_REASON) + 5, (
+                    f"{path.name}, code cell {i}: after {IGNORE_MARKER}, write a line "
+                    f"'{IGNORE_REASON} <what>; <what checks it instead>'")
+
+
+def test_tolerances_are_well_formed(notebook):
+    from nbval_approx import ToleranceError, parse_tolerance
+    path, nb = notebook
+    for i, cell in enumerate(code_cells(nb)):
+        try:
+            tolerance = parse_tolerance(source(cell))
+        except ToleranceError as error:
+            pytest.fail(f"{path.name}, code cell {i}: {error}")
+        if tolerance is not None:
+            assert compared(cell), (f"{path.name}, code cell {i}: NBVAL_APPROX in a cell "
+                                    "whose output is not compared; keep one marker")
+            assert any(NUMBER_NOT_BOUND.search(t) for t in output_texts(cell)), (
+                f"{path.name}, code cell {i}: NBVAL_APPROX, but no number in the output")
+
+
+def test_no_rounding_noise_is_compared(notebook):
+    """A difference or error that is only rounding is printed as the bound it meets."""
+    path, nb = notebook
+    for i, cell in enumerate(code_cells(nb)):
+        if not compared(cell) or "NBVAL_APPROX" in source(cell):
+            continue
+        for text in output_texts(cell):
+            for line in text.splitlines():
+                match = ROUNDING_LINE.search(line)
+                if match:
+                    numbers = NUMBER_NOT_BOUND.findall(line[match.end():])
+                    assert not numbers, (
+                        f"{path.name}, code cell {i} prints rounding as a number, which "
+                        f"differs between machines: {line.strip()!r}; print the bound it "
+                        f"meets with utils.below(value, bound)")
+
+
+def test_no_timing_is_compared(notebook):
+    path, nb = notebook
+    for i, cell in enumerate(code_cells(nb)):
+        if not compared(cell):
+            continue
+        for text in output_texts(cell):
+            for line in text.splitlines():
+                assert not TIMING.search(line), (
+                    f"{path.name}, code cell {i} prints a time or a speed in a compared "
+                    f"output: {line.strip()!r}; put it in a cell marked {IGNORE_MARKER}")

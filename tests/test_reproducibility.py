@@ -5,13 +5,14 @@ and that record has an entry for every chapter of the table of contents.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+
+from scripts_loader import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD = ROOT / "book" / "execution_record.json"
@@ -20,11 +21,7 @@ SYNC = "`.venv/bin/python scripts/execute_notebooks.py --sync-record`"
 
 
 def load_execute_script():
-    spec = importlib.util.spec_from_file_location("execute_notebooks",
-                                                  ROOT / "scripts" / "execute_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("execute_notebooks")
 
 
 @pytest.fixture(scope="module")

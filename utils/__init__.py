@@ -7,6 +7,7 @@ lives here, one small module per idea:
 - ``text``: cleaning, tokenizing, ``Vocab``, ``load_corpus``
 - ``sequences``: the train/validation split and the two minibatch iterators
 - ``runtime``: ``set_seed`` and ``choose_device``
+- ``verify``: ``below``, how a check prints the bound a difference meets
 - ``training``: gradient clipping, ``train_language_model``, ``evaluate_perplexity``
 - ``generation``: text from a language model (greedy or with temperature)
 - ``progress``: a live training plot for notebooks
@@ -34,6 +35,7 @@ from .sequences import (batches, num_batches, random_batches, sequential_batches
                         train_valid_split)
 from .text import Vocab, clean_text, load_corpus, tokenize
 from .runtime import choose_device, set_seed
+from .verify import below
 from .training import (History, clip_gradients, detach_state, evaluate_perplexity,
                        gradient_norm, model_parameters, train_language_model)
 from .widgets import Explorer, explorer
@@ -62,7 +64,7 @@ __all__ = [
     "Vocab", "clean_text", "load_corpus", "tokenize",
     "batches", "num_batches", "random_batches", "sequential_batches", "train_valid_split",
     "History", "choose_device", "clip_gradients", "detach_state", "evaluate_perplexity",
-    "gradient_norm", "model_parameters", "set_seed", "train_language_model",
+    "gradient_norm", "model_parameters", "set_seed", "train_language_model", "below",
     "generate", "LivePlot", "figure_png", "in_notebook", "Explorer", "explorer",
     "RNNModel", "Playground", "playground",
     "MAX_TOKENS", "NUM_TEST", "NUM_VALID", "Encoded", "TranslationData", "build_vocabs", "encode",

@@ -1,0 +1,42 @@
+"""What a check prints, so that it reads the same on every machine.
+
+A from-scratch result and PyTorch's agree "up to rounding", and how far the
+rounding goes depends on the CPU: the largest difference is 2.4e-07 on one
+machine and 4.8e-07 on another. A chapter prints the bound the difference meets
+instead, and the check fails if it does not:
+
+    print("largest difference", utils.below(difference, 1e-6))   # -> largest difference < 1e-6
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+
+def _short(bound: float) -> str:
+    """1e-06 -> '1e-6', 5e-07 -> '5e-7', 0.001 -> '1e-3'."""
+    mantissa, _, exponent = f"{bound:.0e}".partition("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def below(value, bound: float) -> str:
+    """'< bound' if ``value`` (a float, or a one-element tensor or array) is below
+    ``bound``; otherwise an AssertionError that gives the value.
+
+    The returned text holds the bound, not the value, so it is the same on every
+    machine where the check passes.
+    """
+    if (isinstance(bound, bool) or not isinstance(bound, numbers.Real)
+            or not math.isfinite(bound) or bound <= 0):
+        raise ValueError(f"bound must be a positive finite number such as 1e-6, got {bound!r}.")
+    try:
+        if isinstance(value, (str, bytes)):
+            raise TypeError
+        number = float(value.item() if hasattr(value, "item") else value)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"value must be a number (or a one-element tensor or array), got "
+                        f"{type(value).__name__}; take e.g. (a - b).abs().max().") from None
+    if not number < bound:            # NaN fails too
+        raise AssertionError(f"{number:.3g} is not below {_short(bound)}")
+    return f"< {_short(bound)}"
