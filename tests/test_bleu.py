@@ -65,5 +65,5 @@ def test_corpus_bleu_checks_its_inputs():
         utils.corpus_bleu([["a"], ["b"]], [["a"]])
     with pytest.raises(ValueError, match="no sentences"):
         utils.corpus_bleu([], [])
-    with pytest.raises(TypeError, match="lists of tokens"):
+    with pytest.raises(TypeError, match="list of tokens"):
         utils.corpus_bleu(["va !"], [["va", "!"]])

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
-from .checks import positive_int
+from .checks import (evaluating, lengths_tensor, model_device, non_negative_int, positive_int,
+                     real_number)
 
 
 @dataclass
@@ -46,21 +47,24 @@ def beam_search(model, src: torch.Tensor, src_valid_len: torch.Tensor, *, bos: i
     no length normalization). With ``beam_size=1`` this is greedy decoding.
     """
     beam_size, max_steps = positive_int("beam_size", beam_size), positive_int("max_steps", max_steps)
-    if src.dim() != 2 or src.shape[0] != 1:
-        raise ValueError(f"beam_search translates one sentence: src must have shape (1, T), "
-                         f"got {tuple(src.shape)}; loop over the rows of a batch.")
-    if not 0 <= alpha <= 2:
-        raise ValueError(f"alpha must be between 0 and 2 (0.75 is common), got {alpha!r}.")
-    was_training = model.training
-    model.eval()
-    try:
+    bos, eos = non_negative_int("bos", bos), non_negative_int("eos", eos)
+    if not isinstance(src, torch.Tensor) or src.dim() != 2 or src.shape[0] != 1:
+        shape = tuple(src.shape) if isinstance(src, torch.Tensor) else type(src).__name__
+        raise ValueError(f"beam_search translates one sentence: src must be a tensor of shape "
+                         f"(1, T), got {shape}; loop over the rows of a batch.")
+    alpha = real_number("alpha (0.75 is common)", alpha, 0, 2)
+    # every tensor on the model's device (the source's for a model without parameters)
+    device = model_device(model, default=src.device)
+    src_valid_len = lengths_tensor("src_valid_len", src_valid_len, 1, src.shape[1]).to(device)
+    src = src.to(device)
+    with evaluating(model):
         enc_outputs, enc_state = model.encoder(src, src_valid_len)
         state = model.decoder.init_state(enc_outputs, enc_state, src_valid_len)
         words = [[]]                                  # the open hypotheses, k of them
-        log_probs = torch.zeros(1)                    # (k,)
+        log_probs = torch.zeros(1, device=device)     # (k,)
         finished = []
         for step in range(1, max_steps + 1):
-            X = torch.tensor([[w[-1] if w else bos] for w in words])       # (k, 1)
+            X = torch.tensor([[w[-1] if w else bos] for w in words], device=device)  # (k, 1)
             logits, state = model.decoder(X, state)                        # (k, 1, V)
             candidates = log_probs[:, None] + F.log_softmax(logits[:, -1], dim=-1)  # (k, V)
             top = candidates.flatten().topk(min(beam_size, candidates.numel()))
@@ -74,14 +78,12 @@ def beam_search(model, src: torch.Tensor, src_valid_len: torch.Tensor, *, bos: i
                     keep.append((row, col, value))
             if not keep:
                 break
-            index = torch.tensor([row for row, _, _ in keep])
+            index = torch.tensor([row for row, _, _ in keep], device=device)
             words = [words[row] + [col] for row, col, _ in keep]
-            log_probs = torch.tensor([value for _, _, value in keep])
+            log_probs = torch.tensor([value for _, _, value in keep], device=device)
             state = model.decoder.reorder_state(state, index)
         else:
             finished += [(w, lp, max_steps, False) for w, lp in zip(words, log_probs.tolist())]
-    finally:
-        model.train(was_training)
     hypotheses = [Hypothesis(w, lp, n, length_normalized(lp, n, alpha), done)
                   for w, lp, n, done in finished]
     return sorted(hypotheses, key=lambda h: h.score, reverse=True)

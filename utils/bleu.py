@@ -12,6 +12,20 @@ def _ngrams(tokens: list[str], n: int) -> collections.Counter:
     return collections.Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
 
 
+def _check_tokens(name: str, tokens) -> None:
+    """A list (or tuple) of str tokens, or an error that names ``name`` and the fix."""
+    if isinstance(tokens, str):
+        raise TypeError(f"{name} must be a list of tokens, got the str {tokens!r}; "
+                        f"split it first: {tokens!r}.split().")
+    if not isinstance(tokens, (list, tuple)):
+        raise TypeError(f"{name} must be a list of str tokens, got a {type(tokens).__name__}.")
+    for token in tokens:
+        if not isinstance(token, str):
+            raise TypeError(f"{name} must hold str tokens, got {token!r} "
+                            f"({type(token).__name__}); map indices to words first "
+                            f"(vocab.to_tokens).")
+
+
 def bleu(pred_tokens: list[str], label_tokens: list[str], k: int = 4) -> float:
     """BLEU of one predicted token list against one label (reference) token list.
 
@@ -22,10 +36,8 @@ def bleu(pred_tokens: list[str], label_tokens: list[str], k: int = 4) -> float:
     skipped; an empty prediction scores 0.
     """
     k = positive_int("k", k)
-    for name, tokens in (("pred_tokens", pred_tokens), ("label_tokens", label_tokens)):
-        if isinstance(tokens, str):
-            raise TypeError(f"{name} must be a list of tokens, got the str {tokens!r}; "
-                            f"use {tokens!r}.split().")
+    _check_tokens("pred_tokens", pred_tokens)
+    _check_tokens("label_tokens", label_tokens)
     len_pred, len_label = len(pred_tokens), len(label_tokens)
     if len_pred == 0:
         return 0.0
@@ -60,14 +72,20 @@ def corpus_bleu(predictions: list[list[str]], labels: list[list[str]]):
     the sentences are already lowercased and split, punctuation included, by
     ``utils.translation.normalize``. ``bleu_signature()`` states the settings.
     """
+    for name, value in (("predictions", predictions), ("labels", labels)):
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"{name} must be a list of token lists, got a "
+                            f"{type(value).__name__}.")
     if len(predictions) != len(labels):
         raise ValueError(f"{len(predictions)} predictions but {len(labels)} labels; "
                          f"give one prediction per label.")
     if not predictions:
         raise ValueError("corpus_bleu got no sentences.")
-    for tokens in (*predictions[:1], *labels[:1]):
-        if isinstance(tokens, str):
-            raise TypeError(f"corpus_bleu expects lists of tokens, got the str {tokens!r}.")
+    # every sentence, not only the first: a str further down would be scored
+    # character by character, silently
+    for name, sentences in (("predictions", predictions), ("labels", labels)):
+        for i, tokens in enumerate(sentences):
+            _check_tokens(f"{name}[{i}]", tokens)
     return _metric().corpus_score([" ".join(p) for p in predictions],
                                   [[" ".join(label) for label in labels]])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 
@@ -9,6 +10,7 @@ import torch
 
 
 def positive_int(name: str, value) -> int:
+    """``value`` (a Python or numpy integer, not a bool) as an int >= 1, or a clear error."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     return int(value)
@@ -43,14 +45,18 @@ def positive_float(name: str, value) -> float:
 
 
 def token_tensor(name: str, corpus) -> torch.Tensor:
-    """``corpus`` as a 1-D int64 tensor of token indices, or a clear error."""
+    """``corpus`` as a 1-D int64 tensor of token indices, or a clear error.
+
+    A tensor stays on its device; a list becomes a CPU tensor.
+    """
     if isinstance(corpus, (str, bytes)):
         raise TypeError(f"{name} must hold token indices (a 1-D tensor or list of ints), "
                         f"got a {type(corpus).__name__}; map tokens to indices with vocab[...] first.")
     if isinstance(corpus, (list, tuple)) and len(corpus) == 0:
-        return torch.zeros(0, dtype=torch.long)  # no tokens: callers report "too short"
+        return torch.zeros(0, dtype=torch.long, device="cpu")  # no tokens: callers report "too short"
     try:
-        tensor = torch.as_tensor(corpus)
+        tensor = (corpus if isinstance(corpus, torch.Tensor)
+                  else torch.as_tensor(corpus, device="cpu"))
     except (TypeError, ValueError, RuntimeError) as error:
         raise TypeError(f"{name} must be a 1-D tensor or list of integer token indices; "
                         f"could not convert a {type(corpus).__name__} ({error}).") from None
@@ -63,3 +69,52 @@ def token_tensor(name: str, corpus) -> torch.Tensor:
         raise ValueError(f"{name} holds a negative index ({int(tensor.min())}); token indices "
                          f"start at 0.")
     return tensor.long()
+
+
+def real_number(name: str, value, low: float | None = None, high: float | None = None) -> float:
+    """``value`` as a finite float in [low, high] (either end optional), or a clear error."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not math.isfinite(value)
+            or (low is not None and value < low) or (high is not None and value > high)):
+        span = ("" if low is None and high is None else
+                f" between {low} and {high}" if low is not None and high is not None else
+                f" of at least {low}" if low is not None else f" of at most {high}")
+        raise ValueError(f"{name} must be a finite number{span}, got {value!r}.")
+    return float(value)
+
+
+def lengths_tensor(name: str, lengths, rows: int, max_length: int) -> torch.Tensor:
+    """``lengths`` as an (rows,) int64 tensor with values in [0, max_length], or a clear error.
+
+    Catches the shapes that would broadcast silently, (rows, 1) or (1,).
+    """
+    if not isinstance(lengths, torch.Tensor):
+        raise TypeError(f"{name} must be a tensor of shape ({rows},), got a "
+                        f"{type(lengths).__name__}.")
+    if lengths.dtype.is_floating_point or lengths.dtype.is_complex or lengths.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integer lengths, got dtype {lengths.dtype}.")
+    if tuple(lengths.shape) != (rows,):
+        raise ValueError(f"{name} must have shape ({rows},), one length per row, got "
+                         f"{tuple(lengths.shape)}.")
+    if rows and (int(lengths.min()) < 0 or int(lengths.max()) > max_length):
+        raise ValueError(f"{name} must lie between 0 and {max_length}, got values from "
+                         f"{int(lengths.min())} to {int(lengths.max())}.")
+    return lengths.long()
+
+
+@contextlib.contextmanager
+def evaluating(model: torch.nn.Module):
+    """Put ``model`` in eval mode for the ``with`` block, then back in the mode it was in."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+def model_device(model: torch.nn.Module, default="cpu") -> torch.device:
+    """The device of ``model``'s first parameter or buffer (``default`` if it has none)."""
+    for tensor in (*model.parameters(), *model.buffers()):
+        return tensor.device
+    return torch.device(default)

@@ -6,7 +6,7 @@ import torch
 
 from .checks import positive_int
 from .text import TOKEN_TYPES, Vocab
-from .training import begin_state, model_parameters
+from .training import begin_state, forward, model_parameters
 
 
 @torch.no_grad()
@@ -32,6 +32,8 @@ def generate(model, vocab: Vocab, prefix: str, num_tokens: int, temperature: flo
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
             or not temperature >= 0 or temperature == float("inf"):
         raise ValueError(f"temperature must be 0 (greedy) or a positive number, got {temperature!r}.")
+    if not isinstance(vocab, Vocab):
+        raise TypeError(f"vocab must be a Vocab, got a {type(vocab).__name__}.")
     tokens = list(prefix) if token == "char" else prefix.split()
     unknown = sorted({t for t in tokens if t not in vocab})
     if unknown:
@@ -46,11 +48,15 @@ def generate(model, vocab: Vocab, prefix: str, num_tokens: int, temperature: flo
         state = begin_state(model, 1, device)
         outputs = [vocab[tokens[0]]]
         for t in tokens[1:]:                                   # warm-up
-            _, state = model(torch.tensor([[outputs[-1]]], device=device), state)
+            _, state = forward(model, torch.tensor([[outputs[-1]]], device=device), state)
             outputs.append(vocab[t])
         for _ in range(num_tokens):                            # prediction
-            logits, state = model(torch.tensor([[outputs[-1]]], device=device), state)
+            logits, state = forward(model, torch.tensor([[outputs[-1]]], device=device), state)
             logits = logits.reshape(-1)                        # (vocab_size,)
+            if logits.numel() != len(vocab):
+                raise ValueError(f"The model scores {logits.numel()} tokens but the vocabulary "
+                                 f"has {len(vocab)}: generate with the vocabulary the model "
+                                 f"was trained with.")
             if temperature == 0:
                 next_index = int(logits.argmax())
             else:

@@ -25,9 +25,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .checks import positive_float, positive_int
+from .checks import (evaluating, lengths_tensor, model_device, non_negative_int, positive_float,
+                     positive_int)
 from .progress import LivePlot
-from .translation import Encoded, translation_batches
+from .translation import Encoded, _encoded, translation_batches
 from .training import clip_gradients, gradient_norm
 
 
@@ -43,10 +44,24 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor,
     logits (n, T, V), targets (n, T) indices, valid_len (n,): the number of real
     tokens (words and '<eos>') at the start of each row. Returns a scalar.
     """
+    for name, value in (("logits", logits), ("targets", targets), ("valid_len", valid_len)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a tensor, got a {type(value).__name__}.")
     if logits.dim() != 3 or logits.shape[:2] != targets.shape:
         raise ValueError(f"logits must be (n, T, V) and targets (n, T); got "
                          f"{tuple(logits.shape)} and {tuple(targets.shape)}.")
-    mask = sequence_mask(valid_len, targets.shape[1])                       # (n, T)
+    if not logits.dtype.is_floating_point:
+        raise TypeError(f"logits must be floating point, got dtype {logits.dtype}.")
+    if targets.dtype != torch.long:
+        raise TypeError(f"targets must hold int64 word indices, got dtype {targets.dtype}.")
+    n, T, V = logits.shape
+    # (n,) exactly: an (n, 1) or (1,) valid_len would broadcast and weigh the loss wrongly
+    valid_len = lengths_tensor("valid_len", valid_len, n, T)
+    if targets.numel() and (int(targets.min()) < 0 or int(targets.max()) >= V):
+        raise ValueError(f"targets hold index {int(targets.max())} (or a negative one) but the "
+                         f"logits score {V} words: the model's output size must be the "
+                         f"target vocabulary's size.")
+    mask = sequence_mask(valid_len.to(logits.device), T)                     # (n, T)
     if not mask.any():
         raise ValueError("valid_len is zero for every row: there is no token to score.")
     losses = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")  # (n, T)
@@ -134,19 +149,27 @@ def teacher_forcing_input(tgt: torch.Tensor, bos: int) -> torch.Tensor:
 
 @torch.no_grad()
 def evaluate_loss(model: nn.Module, data: Encoded, bos: int, batch_size: int = 1000) -> float:
-    """The masked cross-entropy per real target token over all of ``data``, teacher-forced."""
-    was_training = model.training
-    model.eval()
+    """The masked cross-entropy per real target token over all of ``data``, teacher-forced.
+
+    Each batch is moved to the model's device.
+    """
+    data = _encoded("data", data)
+    bos = non_negative_int("bos", bos)
+    device = model_device(model)
     total, tokens = 0.0, 0
-    try:
+    with evaluating(model):
         for batch in translation_batches(data, batch_size, shuffle=False):
+            batch = _to(batch, device)
             logits = model(batch.src, teacher_forcing_input(batch.tgt, bos), batch.src_valid_len)
             n = int(batch.tgt_valid_len.sum())
             total += masked_cross_entropy(logits, batch.tgt, batch.tgt_valid_len).item() * n
             tokens += n
-    finally:
-        model.train(was_training)
     return total / tokens
+
+
+def _to(batch: Encoded, device: torch.device) -> Encoded:
+    """``batch`` with its four tensors on ``device``."""
+    return Encoded(*(part.to(device) for part in batch))
 
 
 @dataclass
@@ -197,7 +220,16 @@ def train_seq2seq(model: nn.Module, train: Encoded, valid: Encoded, *, bos: int,
     lr = positive_float("lr", lr)
     if clip is not None:
         clip = positive_float("clip", clip)
+    train, valid = _encoded("train", train), _encoded("valid", valid)
+    bos = non_negative_int("bos", bos)
+    if on_epoch is not None and not callable(on_epoch):
+        raise TypeError(f"on_epoch must be a function of the history, got {on_epoch!r}.")
+    if time_budget is not None:
+        time_budget = positive_float("time_budget (seconds)", time_budget)
     params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("The model has no trainable parameters.")
+    device = model_device(model)
     optimizer = torch.optim.Adam(params, lr=lr)
     num_batches = -(-len(train.src) // batch_size)       # also with by_length
     total_steps = epochs * num_batches
@@ -214,6 +246,7 @@ def train_seq2seq(model: nn.Module, train: Encoded, valid: Encoded, *, bos: int,
         tic, loss_sum, tokens, done = time.perf_counter(), 0.0, 0, 0
         for batch in translation_batches(train, batch_size, generator=generator,
                                          by_length=by_length):
+            batch = _to(batch, device)
             logits = model(batch.src, teacher_forcing_input(batch.tgt, bos), batch.src_valid_len)
             loss = masked_cross_entropy(logits, batch.tgt, batch.tgt_valid_len)
             optimizer.zero_grad()
@@ -241,7 +274,8 @@ def train_seq2seq(model: nn.Module, train: Encoded, valid: Encoded, *, bos: int,
         if (on_epoch is not None and on_epoch(history)) or out_of_time:
             break
     if live:
-        live.show(f"epoch {history.epochs[-1]:.3g}/{epochs}, {seconds:.0f} s", final=True)
+        # no seconds in the final title: the saved figure is then the same on every run
+        live.show(f"epoch {history.epochs[-1]:.3g}/{epochs}", final=True)
     if verbose:
         print(history.summary())
     return history
@@ -260,25 +294,31 @@ def greedy_decode(model: EncoderDecoder, src: torch.Tensor, src_valid_len: torch
     """Translate a batch greedily: at each step feed the most likely word of the last step.
 
     src (n, T), src_valid_len (n,). A sentence ends at its first '<eos>' (not
-    included in the result) or after ``max_steps`` words.
+    included in the result) or after ``max_steps`` words. ``src`` is moved to
+    the model's device; the attention weights come back on the CPU.
     """
-    was_training = model.training
-    model.eval()
-    try:
+    max_steps = positive_int("max_steps", max_steps)
+    bos, eos = non_negative_int("bos", bos), non_negative_int("eos", eos)
+    if not isinstance(src, torch.Tensor) or src.dim() != 2 or src.shape[0] == 0:
+        raise ValueError(f"src must be an (n, T) tensor of word indices with n >= 1, got "
+                         f"{tuple(src.shape) if isinstance(src, torch.Tensor) else type(src).__name__}.")
+    device = model_device(model)
+    src_valid_len = lengths_tensor("src_valid_len", src_valid_len, src.shape[0],
+                                   src.shape[1]).to(device)
+    src = src.to(device)
+    with evaluating(model):
         enc_outputs, enc_state = model.encoder(src, src_valid_len)
         state = model.decoder.init_state(enc_outputs, enc_state, src_valid_len)
-        X = torch.full((src.shape[0], 1), bos, dtype=torch.long, device=src.device)
+        X = torch.full((src.shape[0], 1), bos, dtype=torch.long, device=device)
         steps, weights = [], []
         for _ in range(max_steps):
             logits, state = model.decoder(X, state)          # (n, 1, V)
             X = logits.argmax(dim=2)                         # (n, 1)
             steps.append(X[:, 0])
             if getattr(model.decoder, "attention_weights", None) is not None:
-                weights.append(model.decoder.attention_weights[:, -1])   # (n, T)
+                weights.append(model.decoder.attention_weights[:, -1].cpu())   # (n, T)
             if bool((torch.stack(steps, 1) == eos).any(1).all()):
                 break
-    finally:
-        model.train(was_training)
     predicted = torch.stack(steps, 1).tolist()               # (n, steps)
     indices, attention = [], [] if weights else None
     for i, row in enumerate(predicted):

@@ -31,7 +31,8 @@ def train_valid_split(corpus, valid_fraction: float = 0.1) -> tuple[torch.Tensor
     if num_valid < 1 or num_valid >= len(corpus):
         raise ValueError(f"A corpus of {len(corpus)} tokens is too short to split with "
                          f"valid_fraction={valid_fraction}: both parts must be non-empty.")
-    return corpus[:-num_valid], corpus[-num_valid:]
+    # copies, not views: changing one part in place must not change the corpus
+    return corpus[:-num_valid].clone(), corpus[-num_valid:].clone()
 
 
 def num_batches(num_tokens: int, batch_size: int, num_steps: int) -> int:
@@ -60,7 +61,7 @@ def _prepare(corpus, batch_size, num_steps, generator):
     # A random start makes every epoch cut the text at different places. Keep
     # the offset small enough that all n batches still fit.
     max_offset = min(num_steps - 1, len(corpus) - 1 - n * batch_size * num_steps)
-    offset = int(torch.randint(0, max_offset + 1, (), generator=generator))
+    offset = int(torch.randint(0, max_offset + 1, (), generator=generator, device="cpu"))
     return corpus, batch_size, num_steps, n, offset
 
 
@@ -76,9 +77,11 @@ def random_batches(corpus, batch_size: int, num_steps: int,
     """
     corpus, batch_size, num_steps, n, offset = _prepare(corpus, batch_size, num_steps, generator)
     num_subseqs = (len(corpus) - 1 - offset) // num_steps
-    order = torch.randperm(num_subseqs, generator=generator)[:n * batch_size]
+    # drawn on the CPU (the generator's device), then moved to the corpus's device
+    order = torch.randperm(num_subseqs, generator=generator, device="cpu")[:n * batch_size]
     starts = offset + num_steps * order                      # (n * batch_size,)
-    rows = starts.reshape(n, batch_size, 1) + torch.arange(num_steps)  # (n, batch, steps)
+    rows = (starts.reshape(n, batch_size, 1)
+            + torch.arange(num_steps, device="cpu")).to(corpus.device)  # (n, batch, steps)
     return ((corpus[r], corpus[r + 1]) for r in rows)
 
 
@@ -96,7 +99,9 @@ def sequential_batches(corpus, batch_size: int, num_steps: int,
     length = n * num_steps                                   # tokens per row
     Xs = corpus[offset:offset + batch_size * length].reshape(batch_size, length)
     Ys = corpus[offset + 1:offset + 1 + batch_size * length].reshape(batch_size, length)
-    return ((Xs[:, i:i + num_steps], Ys[:, i:i + num_steps]) for i in range(0, length, num_steps))
+    # clones: a caller's in-place change to a batch must not alter the corpus
+    return ((Xs[:, i:i + num_steps].clone(), Ys[:, i:i + num_steps].clone())
+            for i in range(0, length, num_steps))
 
 
 ITERATORS = {"random": random_batches, "sequential": sequential_batches}

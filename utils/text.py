@@ -9,6 +9,7 @@ from typing import Iterable
 
 import torch
 
+from .checks import positive_int
 from .corpora import read_book
 
 TOKEN_TYPES = ("char", "word")
@@ -79,8 +80,11 @@ class Vocab:
         if isinstance(tokens, str):
             raise TypeError("Vocab expects a list of tokens, not a str: pass "
                             "tokenize(text, 'char') or tokenize(text, 'word').")
-        if not isinstance(min_freq, int) or isinstance(min_freq, bool) or min_freq < 1:
-            raise ValueError(f"min_freq must be a positive integer, got {min_freq!r}.")
+        min_freq = positive_int("min_freq", min_freq)
+        if isinstance(reserved_tokens, str):
+            # list("<pad>") would reserve '<', 'p', 'a', 'd', '>'
+            raise TypeError(f"reserved_tokens must be a list of tokens, got the str "
+                            f"{reserved_tokens!r}; write [{reserved_tokens!r}].")
         reserved = list(reserved_tokens)
         if any(not isinstance(t, str) for t in reserved):
             raise TypeError(f"reserved_tokens must be strings, got {reserved!r}.")
@@ -142,9 +146,12 @@ def load_corpus(book: str = "time_machine", token: str = "char", min_freq: int =
     shape (num_tokens,), the whole book in reading order (cut to ``max_tokens``
     if given); ``vocab`` is built from the whole book with ``min_freq``.
     """
-    if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool)
-                                   or max_tokens < 1):
-        raise ValueError(f"max_tokens must be a positive integer or None, got {max_tokens!r}.")
+    if max_tokens is not None:
+        try:
+            max_tokens = positive_int("max_tokens", max_tokens)
+        except ValueError:
+            raise ValueError(f"max_tokens must be a positive integer or None, "
+                             f"got {max_tokens!r}.") from None
     tokens = tokenize(clean_text(read_book(book)), token)
     vocab = Vocab(tokens, min_freq=min_freq)
     if max_tokens is not None:

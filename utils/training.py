@@ -47,7 +47,8 @@ def model_parameters(model) -> list[torch.Tensor]:
 
 def gradient_norm(params: list[torch.Tensor]) -> float:
     """The global L2 norm of the gradients of ``params``: sqrt(sum of all squared entries)."""
-    squares = [p.grad.detach().pow(2).sum() for p in params if p.grad is not None]
+    # squared in float32 at least: float16 squares overflow above 256
+    squares = [p.grad.detach().float().pow(2).sum() for p in params if p.grad is not None]
     return float(torch.stack(squares).sum().sqrt()) if squares else 0.0
 
 
@@ -55,12 +56,15 @@ def clip_gradients(params, max_norm: float) -> float:
     """Scale all gradients by min(1, max_norm / ||g||), where ||g|| is their global norm.
 
     ``params`` is a list of tensors or a model. Returns the norm before clipping.
+    A non-finite norm (inf or NaN) is returned and the gradients are left as
+    they are (scaling an inf by max_norm / inf would make it NaN): the caller
+    decides, as ``train_language_model`` does by skipping that update.
     """
     max_norm = positive_float("max_norm", max_norm)
     if not isinstance(params, (list, tuple)):
         params = model_parameters(params)
     norm = gradient_norm(params)
-    if norm > max_norm:
+    if math.isfinite(norm) and norm > max_norm:
         for p in params:
             if p.grad is not None:
                 p.grad.mul_(max_norm / norm)
@@ -91,13 +95,34 @@ def begin_state(model, batch_size: int, device: torch.device):
                     f"{type(model).__name__} has none.")
 
 
-def _check_logits(logits, X):
+def _check_logits(logits, X, Y=None):
     steps, batch = X.shape[1], X.shape[0]
     if not isinstance(logits, torch.Tensor) or logits.dim() != 2 or logits.shape[0] != steps * batch:
         shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
         raise ValueError(f"The model returned logits of shape {shape} for X of shape "
                          f"{tuple(X.shape)} (batch, steps); expected (steps * batch, vocab_size) = "
                          f"({steps * batch}, vocab_size), time-major to match Y.T.reshape(-1).")
+    if Y is not None and Y.numel() and int(Y.max()) >= logits.shape[1]:
+        raise ValueError(f"The text holds token index {int(Y.max())} but the model scores only "
+                         f"{logits.shape[1]} tokens: its output size must be len(vocab) of the "
+                         f"vocabulary that encoded this text.")
+
+
+def forward(model, X: torch.Tensor, state):
+    """``model(X, state)``, with a clear error when X holds an index the model cannot read.
+
+    Without it, a word index fed to a character model fails deep in torch with
+    "index out of range in self".
+    """
+    try:
+        return model(X, state)
+    except (IndexError, RuntimeError) as error:
+        if "index out of range" not in str(error) and "out of bounds" not in str(error):
+            raise
+        raise ValueError(f"The model cannot read token index {int(X.max())}: its input size "
+                         f"(embedding or one-hot width) is smaller than the vocabulary that "
+                         f"encoded this text. Build the model with len(vocab) of that "
+                         f"vocabulary.") from None
 
 
 def _set_training(model, mode: bool):
@@ -106,7 +131,9 @@ def _set_training(model, mode: bool):
 
 
 def perplexity(mean_nll: float) -> float:
-    """exp(mean negative log-likelihood per token); inf instead of an overflow."""
+    """exp(mean negative log-likelihood per token); inf instead of an overflow, NaN for NaN."""
+    if math.isnan(mean_nll):
+        return math.nan
     return math.exp(mean_nll) if mean_nll < 709 else math.inf
 
 
@@ -135,8 +162,8 @@ def evaluate_perplexity(model, corpus, batch_size: int = 32, num_steps: int = 35
     try:
         for i in range(0, length, num_steps):
             X, Y = Xs[:, i:i + num_steps].to(device), Ys[:, i:i + num_steps].to(device)
-            logits, state = model(X, state)
-            _check_logits(logits, X)
+            logits, state = forward(model, X, state)
+            _check_logits(logits, X, Y)
             total += F.cross_entropy(logits, Y.T.reshape(-1), reduction="sum").item()
     finally:
         _set_training(model, was_training)
@@ -183,7 +210,7 @@ class History:
 
 
 def _check_settings(train, valid, batch_size, num_steps, lr, epochs, time_budget,
-                    sampling, clip, optimizer):
+                    sampling, clip, optimizer, scheduler=None, on_epoch=None, stop=None):
     train = token_tensor("train", train)
     valid = token_tensor("valid", valid)
     batch_size = positive_int("batch_size", batch_size)
@@ -205,6 +232,15 @@ def _check_settings(train, valid, batch_size, num_steps, lr, epochs, time_budget
         raise ValueError("Give lr or optimizer, not both: the optimizer has its own learning rate.")
     if lr is not None:
         positive_float("lr", lr)
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer over the model's parameters, "
+                        f"e.g. torch.optim.Adam(model.parameters(), lr=0.01); got {optimizer!r}.")
+    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
+        raise TypeError(f"scheduler must be a torch.optim.lr_scheduler object with a step() "
+                        f"method, e.g. StepLR(optimizer, 10); got {scheduler!r}.")
+    for name, hook in (("on_epoch", on_epoch), ("stop", stop)):
+        if hook is not None and not callable(hook):
+            raise TypeError(f"{name} must be a function, got {hook!r}.")
     for name, part in (("train", train), ("valid", valid)):
         if num_batches(len(part), batch_size, num_steps) < 1:
             raise ValueError(f"The {name} text has {len(part)} tokens, too few for one batch of "
@@ -252,7 +288,8 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
     keeps what it learned so far, and the returned ``History`` says why it stopped.
     """
     train, valid = _check_settings(train, valid, batch_size, num_steps, lr, epochs,
-                                   time_budget, sampling, clip, optimizer)
+                                   time_budget, sampling, clip, optimizer, scheduler,
+                                   on_epoch, stop)
     params = model_parameters(model)
     optimizer = optimizer or torch.optim.SGD(params, lr=lr)
     history = History(settings=dict(batch_size=batch_size, num_steps=num_steps, lr=lr,
@@ -303,7 +340,7 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
     finally:
         _set_training(model, was_training)
         if live:
-            live.show(_progress_title(history, epochs, time_budget), final=True)
+            live.show(_progress_title(history, epochs, time_budget, final=True), final=True)
     if verbose:
         print(history.summary())
     return history
@@ -326,8 +363,8 @@ class _Step:
     def __call__(self, X, Y, state):
         """Returns (loss, new state); raises _Diverged instead of a non-finite update."""
         X, Y = X.to(self.device), Y.to(self.device)
-        logits, state = self.model(X, state)
-        _check_logits(logits, X)
+        logits, state = forward(self.model, X, state)
+        _check_logits(logits, X, Y)
         loss = F.cross_entropy(logits, Y.T.reshape(-1))
         if not torch.isfinite(loss):
             raise _Diverged(f"the loss became {loss.item()}")
@@ -381,9 +418,12 @@ def _train_epoch(step: _Step, train, batch_size, num_steps, sampling, budget_lef
     return result
 
 
-def _progress_title(history: History, epochs, time_budget) -> str:
+def _progress_title(history: History, epochs, time_budget, final: bool = False) -> str:
+    """The live plot's title; the final one leaves out times, so a saved figure is repeatable."""
     done = f"epoch {history.epochs[-1]:.3g}" if history.epochs else "epoch 0"
     goal = f"/{epochs}" if epochs else ""
+    if final and not time_budget:
+        return f"{done}{goal}"
     budget = f" of {time_budget:g}" if time_budget else ""
     return (f"{done}{goal}, {history.train_seconds:.0f}{budget} s, "
             f"{history.tokens_per_second:,.0f} tokens/s")

@@ -148,12 +148,24 @@ def encode_sentences(sentences: list[list[str]], vocab: Vocab, num_steps: int):
     A sentence longer than ``num_steps - 1`` words is cut, and then has no '<eos>'.
     """
     num_steps = positive_int("num_steps", num_steps)
+    if not isinstance(vocab, Vocab):
+        raise TypeError(f"vocab must be a Vocab, got a {type(vocab).__name__}.")
+    missing = [t for t in ("<pad>", "<eos>") if t not in vocab]
+    if missing:
+        # without them, padding and '<eos>' would silently be encoded as '<unk>'
+        raise ValueError(f"The vocabulary lacks {', '.join(missing)}: build it with "
+                         f"build_vocabs, or Vocab(..., reserved_tokens=RESERVED_TOKENS).")
+    if isinstance(sentences, str) or not isinstance(sentences, (list, tuple)):
+        raise TypeError(f"sentences must be a list of token lists, got a "
+                        f"{type(sentences).__name__}.")
     pad, eos = vocab["<pad>"], vocab["<eos>"]
     rows, lengths = [], []
-    for tokens in sentences:
+    for i, tokens in enumerate(sentences):
         if isinstance(tokens, str):
             raise TypeError(f"encode expects lists of tokens, got the str {tokens!r}; "
                             f"split it first, e.g. normalize(text).split().")
+        if not isinstance(tokens, (list, tuple)) or not all(isinstance(t, str) for t in tokens):
+            raise TypeError(f"sentence {i} must be a list of str tokens, got {tokens!r}.")
         indices = [vocab.token_to_idx.get(t, vocab.unk) for t in tokens] + [eos]
         rows.append(truncate_pad(indices, num_steps, pad))
         lengths.append(min(len(indices), num_steps))
@@ -166,6 +178,20 @@ def encode(pairs: list[Pair], src_vocab: Vocab, tgt_vocab: Vocab, num_steps: int
     src, src_len = encode_sentences([s for s, _ in pairs], src_vocab, num_steps)
     tgt, tgt_len = encode_sentences([t for _, t in pairs], tgt_vocab, num_steps)
     return Encoded(src, src_len, tgt, tgt_len)
+
+
+def _encoded(name: str, data) -> Encoded:
+    """``data`` if it is a non-empty ``Encoded`` of consistent tensors, else a clear error."""
+    if not isinstance(data, Encoded):
+        raise TypeError(f"{name} must be an Encoded (from utils.translation.encode), got a "
+                        f"{type(data).__name__}.")
+    n = len(data.src)
+    if n == 0:
+        raise ValueError(f"{name} holds no sentence pairs.")
+    if any(len(part) != n for part in data):
+        raise ValueError(f"{name}'s four tensors must have the same number of rows, got "
+                         f"{[len(part) for part in data]}.")
+    return data
 
 
 def translation_batches(data: Encoded, batch_size: int, shuffle: bool = True,
@@ -183,21 +209,28 @@ def translation_batches(data: Encoded, batch_size: int, shuffle: bool = True,
     keeps its full width, so the encoder reads the same padding as at test time.
     """
     batch_size = positive_int("batch_size", batch_size)
+    data = _encoded("data", data)
     n = len(data.src)
-    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    # The order is drawn and sorted on the CPU (a CPU generator; the same order
+    # whatever device the data is on), then moved to the data's device.
+    order = (torch.randperm(n, generator=generator, device="cpu") if shuffle
+             else torch.arange(n, device="cpu"))
+    device = data.src.device
     if not by_length:
         for start in range(0, n, batch_size):
-            yield Encoded(*(part[order[start:start + batch_size]] for part in data))
+            rows = order[start:start + batch_size].to(device)
+            yield Encoded(*(part[rows] for part in data))
         return
     chunk = 32 * batch_size
+    lengths = data.tgt_valid_len.cpu()
     batches = []
     for start in range(0, n, chunk):
         rows = order[start:start + chunk]
-        rows = rows[torch.sort(data.tgt_valid_len[rows], stable=True).indices]
+        rows = rows[torch.sort(lengths[rows], stable=True).indices]
         batches += list(rows.split(batch_size))
-    for i in (torch.randperm(len(batches), generator=generator) if shuffle
+    for i in (torch.randperm(len(batches), generator=generator, device="cpu").tolist() if shuffle
               else range(len(batches))):
-        rows = batches[i]
+        rows = batches[i].to(device)
         width = int(data.tgt_valid_len[rows].max())
         yield Encoded(data.src[rows], data.src_valid_len[rows], data.tgt[rows, :width],
                       data.tgt_valid_len[rows])

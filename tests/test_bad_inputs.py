@@ -1,0 +1,218 @@
+"""Bad inputs to the public functions of utils: each gets an error that names the value.
+
+The first group are silent wrong answers found by trying bad inputs (issue 14);
+each of those tests failed on the code before the fix.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import utils
+import utils.training
+from utils import seq2seq as S
+from utils import translation as T
+
+
+# -- silent wrong answers ---------------------------------------------------------------
+
+def test_corpus_bleu_checks_every_sentence_not_only_the_first():
+    sentences = [["il", "est", "là", "."], ["je", "suis", "ici", "."]]
+    assert utils.corpus_bleu(sentences, sentences).score == pytest.approx(100)
+    with pytest.raises(TypeError, match=r"predictions\[1\].*str 'je suis ici \.'"):
+        utils.corpus_bleu([sentences[0], "je suis ici ."], sentences)
+    with pytest.raises(TypeError, match=r"labels\[1\]"):
+        utils.corpus_bleu(sentences, [sentences[0], "je suis ici ."])
+    with pytest.raises(TypeError, match=r"predictions\[0\] must hold str tokens, got 3"):
+        utils.corpus_bleu([[3, 4]], [["a", "b"]])
+    with pytest.raises(TypeError, match="predictions must be a list"):
+        utils.corpus_bleu("il est là .", ["il est là ."])
+
+
+def test_bleu_checks_its_tokens():
+    with pytest.raises(TypeError, match="pred_tokens must hold str tokens, got 5"):
+        utils.bleu([5, 6], ["a", "b"])
+    with pytest.raises(TypeError, match="label_tokens must be a list of str tokens, got a int"):
+        utils.bleu(["a"], 7)
+
+
+@pytest.mark.parametrize("valid_len", [torch.tensor([[2], [3]]), torch.tensor([2])])
+def test_masked_cross_entropy_rejects_valid_len_that_would_broadcast(valid_len):
+    logits, targets = torch.randn(2, 4, 5), torch.randint(0, 5, (2, 4))
+    with pytest.raises(ValueError, match=r"valid_len must have shape \(2,\)"):
+        utils.masked_cross_entropy(logits, targets, valid_len)
+
+
+def test_masked_cross_entropy_checks_types_ranges_and_indices():
+    logits, targets = torch.randn(2, 4, 5), torch.randint(0, 5, (2, 4))
+    with pytest.raises(ValueError, match="between 0 and 4, got values from 2 to 9"):
+        utils.masked_cross_entropy(logits, targets, torch.tensor([2, 9]))
+    with pytest.raises(TypeError, match="valid_len must be a tensor"):
+        utils.masked_cross_entropy(logits, targets, [2, 3])
+    with pytest.raises(TypeError, match="targets must hold int64"):
+        utils.masked_cross_entropy(logits, targets.float(), torch.tensor([2, 3]))
+    with pytest.raises(TypeError, match="valid_len must hold integer lengths"):
+        utils.masked_cross_entropy(logits, targets, torch.tensor([2.0, 3.0]))
+    with pytest.raises(ValueError, match="targets hold index 7 .* score 5 words"):
+        utils.masked_cross_entropy(logits, torch.full((2, 4), 7), torch.tensor([2, 3]))
+
+
+def test_vocab_rejects_a_str_of_reserved_tokens():
+    with pytest.raises(TypeError, match=r"got the str '<pad>'; write \['<pad>'\]"):
+        utils.Vocab(["a", "b"], reserved_tokens="<pad>")
+
+
+def test_encode_needs_pad_and_eos_in_the_vocabulary():
+    vocab = utils.Vocab(["a", "b"])
+    with pytest.raises(ValueError, match="lacks <pad>, <eos>.*build_vocabs"):
+        T.encode_sentences([["a"]], vocab, 3)
+    good = utils.Vocab(["a", "b"], reserved_tokens=T.RESERVED_TOKENS)
+    with pytest.raises(TypeError, match="sentence 1 must be a list of str tokens"):
+        T.encode_sentences([["a"], [1, 2]], good, 3)
+    with pytest.raises(TypeError, match="vocab must be a Vocab"):
+        T.encode_sentences([["a"]], {"a": 1}, 3)
+
+
+def test_clip_gradients_leaves_an_infinite_gradient_alone():
+    p = torch.zeros(3, requires_grad=True)
+    p.grad = torch.tensor([1.0, math.inf, 0.0])
+    norm = utils.clip_gradients([p], 1.0)
+    assert norm == math.inf
+    assert not torch.isnan(p.grad).any()          # before: inf * (1 / inf) = nan
+
+
+def test_gradient_norm_of_float16_gradients_does_not_overflow():
+    p = torch.zeros(4, dtype=torch.float16, requires_grad=True)
+    p.grad = torch.full((4,), 300.0, dtype=torch.float16)   # 300 ** 2 overflows float16
+    assert utils.gradient_norm([p]) == pytest.approx(600.0)
+
+
+def test_sequential_batches_do_not_alias_the_corpus():
+    corpus = torch.arange(100)
+    X, Y = next(iter(utils.sequential_batches(corpus, 2, 5, generator=torch.Generator().manual_seed(0))))
+    X.zero_()
+    Y.zero_()
+    assert torch.equal(corpus, torch.arange(100))
+    train, valid = utils.train_valid_split(corpus, 0.1)
+    train.zero_()
+    valid.zero_()
+    assert torch.equal(corpus, torch.arange(100))
+
+
+def test_perplexity_of_nan_is_nan_not_inf():
+    assert math.isnan(utils.training.perplexity(float("nan")))
+    assert utils.training.perplexity(800.0) == math.inf
+
+
+# -- unclear errors -----------------------------------------------------------------------
+
+class _CharModel(nn.Module):
+    """A model over 5 tokens: fed an index >= 5 it would fail deep inside torch."""
+
+    def __init__(self, vocab_size=5):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, 4)
+        self.rnn = nn.GRU(4, 8)
+        self.dense = nn.Linear(8, vocab_size)
+
+    def forward(self, X, state):
+        out, state = self.rnn(self.embedding(X.T), state)
+        return self.dense(out).reshape(-1, self.dense.out_features), state
+
+
+def test_a_model_too_small_for_the_text_gets_a_sentence_not_a_torch_trace():
+    corpus = torch.arange(200) % 9                # indices up to 8, the model reads 5
+    with pytest.raises(ValueError, match="cannot read token index 8.*len\\(vocab\\)"):
+        utils.evaluate_perplexity(_CharModel(), corpus, batch_size=2, num_steps=5)
+    with pytest.raises(ValueError, match="cannot read token index"):
+        utils.train_language_model(_CharModel(), corpus, corpus, batch_size=2, num_steps=5,
+                                   lr=0.1, epochs=1, plot=False, verbose=False)
+
+
+def test_a_model_whose_output_is_smaller_than_the_targets_is_named():
+    class Wide(_CharModel):
+        def __init__(self):
+            super().__init__(9)
+            self.dense = nn.Linear(8, 5)          # reads 9 tokens, scores 5
+    corpus = torch.arange(200) % 9
+    with pytest.raises(ValueError, match="token index 8 but the model scores only 5"):
+        utils.evaluate_perplexity(Wide(), corpus, batch_size=2, num_steps=5)
+
+
+def test_generate_checks_the_vocabulary_matches_the_model():
+    vocab = utils.Vocab(list("abcdefghij"))       # 11 tokens, the model scores 5
+    with pytest.raises(ValueError, match="scores 5 tokens but the vocabulary has 11"):
+        utils.generate(_CharModel(), vocab, "ab", 3)
+    with pytest.raises(TypeError, match="vocab must be a Vocab"):
+        utils.generate(_CharModel(), {"a": 1}, "ab", 3)
+
+
+def test_train_language_model_checks_its_hooks_and_optimizer():
+    corpus = torch.arange(200) % 5
+    model = _CharModel()
+    common = dict(batch_size=2, num_steps=5, epochs=1, plot=False, verbose=False)
+    with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer"):
+        utils.train_language_model(model, corpus, corpus, optimizer="adam", **common)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="scheduler must be .* step\\(\\).*'cosine'"):
+        utils.train_language_model(model, corpus, corpus, optimizer=opt, scheduler="cosine",
+                                   **common)
+    with pytest.raises(TypeError, match="on_epoch must be a function"):
+        utils.train_language_model(model, corpus, corpus, lr=0.1, on_epoch=3, **common)
+    with pytest.raises(TypeError, match="stop must be a function"):
+        utils.train_language_model(model, corpus, corpus, lr=0.1, stop=True, **common)
+
+
+def test_numpy_integers_are_integers():
+    assert utils.Vocab(["a", "a", "b"], min_freq=np.int64(2)).idx_to_token == ["<unk>", "a"]
+    corpus, _ = utils.load_corpus(max_tokens=np.int64(50))
+    assert len(corpus) == 50
+
+
+def test_real_number_and_lengths_tensor_name_the_value():
+    from utils.checks import lengths_tensor, real_number
+    with pytest.raises(ValueError, match=r"alpha must be a finite number between 0 and 2, got None"):
+        real_number("alpha", None, 0, 2)
+    with pytest.raises(ValueError, match="got nan"):
+        real_number("x", float("nan"))
+    assert real_number("x", np.float32(0.5), 0, 1) == 0.5
+    with pytest.raises(TypeError, match="must be a tensor of shape"):
+        lengths_tensor("n", [1, 2], 2, 3)
+
+
+def _tiny_translation():
+    pairs = [(["a", "b"], ["x", "y"]), (["b"], ["y"]), (["a"], ["x"])] * 4
+    src_vocab, tgt_vocab = T.build_vocabs(pairs, min_freq=1)
+    data = T.encode(pairs, src_vocab, tgt_vocab, 4)
+    torch.manual_seed(0)
+    model = S.EncoderDecoder(S.Seq2SeqEncoder(len(src_vocab), 4, 8, 1),
+                             S.Seq2SeqDecoder(len(tgt_vocab), 4, 8, 1))
+    return data, src_vocab, tgt_vocab, model
+
+
+def test_seq2seq_training_and_decoding_check_their_arguments():
+    data, _, tgt, model = _tiny_translation()
+    bos, eos = tgt["<bos>"], tgt["<eos>"]
+    empty = T.Encoded(*(part[:0] for part in data))
+    with pytest.raises(ValueError, match="train holds no sentence pairs"):
+        S.train_seq2seq(model, empty, data, bos=bos, epochs=1, plot=False, verbose=False)
+    with pytest.raises(TypeError, match="valid must be an Encoded"):
+        S.train_seq2seq(model, data, [1, 2], bos=bos, epochs=1, plot=False, verbose=False)
+    with pytest.raises(ValueError, match="time_budget .* got -1"):
+        S.train_seq2seq(model, data, data, bos=bos, epochs=1, time_budget=-1, plot=False,
+                        verbose=False)
+    with pytest.raises(ValueError, match="max_steps must be a positive integer, got 0"):
+        S.greedy_decode(model, data.src, data.src_valid_len, bos=bos, eos=eos, max_steps=0)
+    with pytest.raises(ValueError, match=r"src_valid_len must have shape \(12,\)"):
+        S.greedy_decode(model, data.src, data.src_valid_len[:1], bos=bos, eos=eos, max_steps=3)
+    with pytest.raises(ValueError, match="alpha .* got None"):
+        utils.beam_search(model, data.src[:1], data.src_valid_len[:1], bos=bos, eos=eos,
+                          beam_size=2, max_steps=3, alpha=None)
+    with pytest.raises(ValueError, match="bos must be a non-negative integer, got -1"):
+        utils.beam_search(model, data.src[:1], data.src_valid_len[:1], bos=-1, eos=eos,
+                          beam_size=2, max_steps=3)
