@@ -205,7 +205,7 @@ def test_tokens_per_second_takes_a_from_scratch_model_and_checks_its_counts(smal
                                warmup=0) > 0
     with pytest.raises(ValueError, match="num_batches must be a positive integer, got 0"):
         B.tokens_per_second(model, train, num_batches=0)
-    with pytest.raises(ValueError, match="warmup must be a number of batches, 0 or more, got -1"):
+    with pytest.raises(ValueError, match="warmup must be a non-negative integer, got -1"):
         B.tokens_per_second(model, train, warmup=-1)
 
 

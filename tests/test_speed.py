@@ -74,7 +74,7 @@ def test_training_speed_can_run_the_forward_pass_under_autocast():
     ("num_steps", 2.5, "num_steps must be a positive integer, got 2.5"),
     ("seconds", -1, "seconds must be a positive finite number, got -1"),
     ("min_steps", 0, "min_steps must be a positive integer, got 0"),
-    ("warmup", -1, "warmup must be a number of steps >= 0, got -1"),
+    ("warmup", -1, "warmup must be a non-negative integer, got -1"),
 ])
 def test_training_speed_names_a_bad_setting(setting, value, message):
     with pytest.raises(ValueError, match=message):

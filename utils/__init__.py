@@ -6,12 +6,14 @@ lives here, one small module per idea:
 - ``corpora``: the shipped data files, loaded by name and checked by SHA-1
 - ``text``: cleaning, tokenizing, ``Vocab``, ``load_corpus``
 - ``sequences``: the train/validation split and the two minibatch iterators
-- ``runtime``: ``set_seed`` and ``choose_device``
+- ``checks``: the argument checks every module uses (``positive_int``, ``real_number``,
+  ``lengths_tensor``, ``evaluating``, ``model_device``, ...)
+- ``runtime``: ``set_seed``, ``choose_device`` and ``available_devices``
 - ``verify``: ``below``, how a check prints the bound a difference meets
 - ``training``: gradient clipping, ``train_language_model``, ``evaluate_perplexity``
 - ``generation``: text from a language model (greedy or with temperature)
 - ``progress``: a live training plot for notebooks
-- ``widgets``: small interactive views
+- ``widgets``: the widgets' shared parts, ``explorer`` and chapter 16's ``speed_meter``
 - ``models``: ``RNNModel``, a language model around nn.RNN, nn.GRU or nn.LSTM
 - ``playground``: the training playground of the language-model chapters
 - ``translation``: English-French pairs: ``normalize``, the split, vocabularies, ``encode``
@@ -23,9 +25,13 @@ lives here, one small module per idea:
 - ``beam_search``: ``beam_search`` for one sentence, ``beam_text`` for chapter 14's widget
 - ``scratch_models``: the from-scratch RNN, GRU and LSTM of chapters 4-10 as modules, and
   ``FastGRU``, chapter 16's fast scratch GRU
-- ``speed``: ``training_speed`` in tokens per second and the ``speed_meter`` widget (chapter 16)
+- ``speed``: ``training_speed`` in tokens per second (chapter 16)
 - ``benchmark``: ``python -m utils.benchmark``, every model of the book timed on this machine
   (not imported here: ``from utils import benchmark``)
+
+Everything but the widgets works without ipywidgets (a script, a GPU machine
+without it): the widget names are then placeholders that raise an
+ImportError saying what to install.
 """
 
 from .corpora import BOOKS, DATA_FILES, DataFileError, data_path, read_book, strip_gutenberg
@@ -34,13 +40,11 @@ from .progress import LivePlot, figure_png, in_notebook
 from .sequences import (batches, num_batches, random_batches, sequential_batches,
                         train_valid_split)
 from .text import Vocab, clean_text, load_corpus, tokenize
-from .runtime import choose_device, set_seed
+from .runtime import available_devices, choose_device, set_seed
 from .verify import below
 from .training import (History, clip_gradients, detach_state, evaluate_perplexity,
                        gradient_norm, model_parameters, train_language_model)
-from .widgets import Explorer, explorer
 from .models import RNNModel
-from .playground import Playground, playground
 from .translation import (MAX_TOKENS, NUM_TEST, NUM_VALID, Encoded, TranslationData,
                           build_vocabs, encode, encode_sentences, filter_by_length,
                           load_translation_data, normalize, read_pairs, split_pairs,
@@ -49,13 +53,29 @@ from .seq2seq import (Decoded, EncoderDecoder, Seq2SeqDecoder, Seq2SeqEncoder, S
                       evaluate_loss, greedy_decode, init_seq2seq, masked_cross_entropy,
                       sequence_mask, teacher_forcing_input, train_seq2seq)
 from .bleu import bleu, bleu_signature, corpus_bleu
-from .translator import (CHAPTER13, Seq2SeqConfig, Translation, Translator, build_seq2seq,
-                         evaluate_bleu, greedy_translate, trained_seq2seq, translate_pairs,
-                         translation_box, translation_text)
+from .translator import (CHAPTER13, CacheError, Seq2SeqConfig, Translation, Translator,
+                         build_seq2seq, evaluate_bleu, greedy_translate, trained_seq2seq,
+                         translate_pairs, translation_box, translation_data, translation_text)
 from .attention_maps import attention_box, attention_view, plot_attention, translation_weights
 from .beam_search import Hypothesis, beam_search, beam_text
-from .speed import Speed, SpeedMeter, speed_meter, training_speed
+from .speed import Speed, training_speed
 from .scratch_models import FastGRU, GRUScratch, LSTMScratch, RNNScratch
+
+try:
+    import ipywidgets as _ipywidgets  # noqa: F401  (only to know whether it is there)
+except ImportError:                    # the widgets need it; nothing else does
+    def _needs_ipywidgets(name):
+        def missing(*args, **kwargs):
+            raise ImportError(f"utils.{name} is a widget and needs ipywidgets: "
+                              f"pip install 'ipywidgets>=7.7'.")
+        missing.__name__ = name
+        return missing
+    Explorer, explorer, Playground, playground, SpeedMeter, speed_meter = (
+        _needs_ipywidgets(name) for name in
+        ("Explorer", "explorer", "Playground", "playground", "SpeedMeter", "speed_meter"))
+else:
+    from .widgets import Explorer, SpeedMeter, explorer, speed_meter
+    from .playground import Playground, playground
 
 __version__ = "0.1.0"
 
@@ -63,7 +83,7 @@ __all__ = [
     "BOOKS", "DATA_FILES", "DataFileError", "data_path", "read_book", "strip_gutenberg",
     "Vocab", "clean_text", "load_corpus", "tokenize",
     "batches", "num_batches", "random_batches", "sequential_batches", "train_valid_split",
-    "History", "choose_device", "clip_gradients", "detach_state", "evaluate_perplexity",
+    "History", "available_devices", "choose_device", "clip_gradients", "detach_state", "evaluate_perplexity",
     "gradient_norm", "model_parameters", "set_seed", "train_language_model", "below",
     "generate", "LivePlot", "figure_png", "in_notebook", "Explorer", "explorer",
     "RNNModel", "Playground", "playground",
@@ -74,9 +94,9 @@ __all__ = [
     "evaluate_loss", "greedy_decode", "init_seq2seq", "masked_cross_entropy", "sequence_mask",
     "teacher_forcing_input", "train_seq2seq",
     "bleu", "bleu_signature", "corpus_bleu",
-    "CHAPTER13", "Seq2SeqConfig", "Translation", "Translator", "build_seq2seq", "evaluate_bleu",
+    "CHAPTER13", "CacheError", "Seq2SeqConfig", "Translation", "Translator", "build_seq2seq", "evaluate_bleu",
     "greedy_translate", "trained_seq2seq", "translate_pairs", "translation_box",
-    "translation_text",
+    "translation_data", "translation_text",
     "attention_box", "attention_view", "plot_attention", "translation_weights",
     "Hypothesis", "beam_search", "beam_text",
     "Speed", "SpeedMeter", "speed_meter", "training_speed",

@@ -77,10 +77,6 @@ def attention_box(model, data, value: str = "i'm home ."):
     Building it translates ``value`` once and trains nothing; the view updates
     when you press Enter or leave the box (ipywidgets 7.7 and 8).
     """
-    import ipywidgets as widgets
-
-    from .widgets import explorer
-    box = widgets.Text(value=value, description="English:", continuous_update=False,
-                       layout=widgets.Layout(width="100%"))
-    return explorer(lambda text: attention_view(model, data, text), {"text": box},
+    from .widgets import explorer, sentence_control
+    return explorer(lambda text: attention_view(model, data, text), {"text": sentence_control(value)},
                     title="Translate a sentence and see where the decoder looked")

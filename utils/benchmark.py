@@ -55,7 +55,7 @@ from .scratch_models import FastGRU, GRUScratch, LSTMScratch, RNNScratch
 from .sequences import random_batches, train_valid_split
 from .speed import timed_training_steps
 from .text import load_corpus
-from .checks import positive_int
+from .checks import non_negative_int, positive_int
 from .training import model_parameters, train_language_model
 
 HIDDEN, EMBED = 256, 32                  # the chapters' sizes
@@ -124,8 +124,7 @@ def tokens_per_second(model, corpus: torch.Tensor, *, batch_size: int = 64,
     memory and pick kernels); on a GPU the clock is read after synchronizing.
     """
     num_batches = positive_int("num_batches", num_batches)
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"warmup must be a number of batches, 0 or more, got {warmup!r}.")
+    warmup = non_negative_int("warmup", warmup)
     params = model_parameters(model)
     device = params[0].device
     optimizer = optimizer or torch.optim.Adam(params, lr=0.005)

@@ -31,12 +31,12 @@ from .runtime import set_seed
 from .sequences import num_batches, train_valid_split
 from .text import load_corpus
 from .training import History, model_parameters, train_language_model
+from .widgets import Controls, control_row, error_html
 
 CORPORA = [("The Time Machine", "time_machine"), ("The War of the Worlds", "war_of_the_worlds")]
-HIDDEN_SIZES = [8, 16, 32, 64, 128, 256, 512, 1024]
+PLAYGROUND_HIDDEN_SIZES = [8, 16, 32, 64, 128, 256, 512, 1024]
 CLIPS = ["off", 0.1, 0.5, 1.0, 5.0, 10.0]   # 'off': no gradient clipping
 GENERATED_CHARS = 150                        # characters generated after the prefix
-ERROR = '<span style="color:#b00">{}</span>'
 
 
 @functools.lru_cache(maxsize=None)
@@ -60,7 +60,7 @@ def _controls(model_names: list[str]) -> dict:
 
     return {
         "model": dropdown("model", model_names, model_names[0]),
-        "hidden_size": dropdown("hidden size", HIDDEN_SIZES, 256),
+        "hidden_size": dropdown("hidden size", PLAYGROUND_HIDDEN_SIZES, 256),
         "lr": widgets.FloatLogSlider(description="learning rate", value=1.0, base=10, min=-4,
                                      max=1, step=0.1, readout_format=".3g", style=style),
         "optimizer": dropdown("optimizer", ["SGD", "Adam"], "SGD"),
@@ -117,7 +117,7 @@ def _empty_plot(epochs: int) -> bytes:
     return perplexity_png(None, epochs, "press Train")  # the same for every build: draw it once
 
 
-class Playground(widgets.VBox):
+class Playground(Controls, widgets.VBox):
     """Controls, buttons, a perplexity plot and generated text; see ``playground``."""
 
     def __init__(self, models: dict, *, defaults: dict | None = None, seed: int = 0,
@@ -149,17 +149,12 @@ class Playground(widgets.VBox):
         self._thread = None                 # the Train button's last training thread
         self._generator = torch.Generator().manual_seed(seed)
         header = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
-        rows = widgets.HBox(list(self.controls.values()),
-                            layout=widgets.Layout(flex_flow="row wrap"))
+        rows = control_row(self.controls.values())
         buttons = widgets.HBox([self.train_button, self.stop_button, self.generate_button])
         super().__init__(header + [rows, buttons, self.image, self.status, self.text])
         self.train_button.on_click(lambda button: self.start())
         self.stop_button.on_click(lambda button: self.stop())
         self.generate_button.on_click(lambda button: self.generate())
-
-    def values(self) -> dict:
-        """The current settings, by name (the keys that ``defaults`` accepts)."""
-        return {name: control.value for name, control in self.controls.items()}
 
     def start(self) -> None:
         """What Train does: ``train()`` in a background thread (kept as ``._thread``)."""
@@ -173,7 +168,7 @@ class Playground(widgets.VBox):
         try:
             self._train()
         except Exception as error:          # an error in a thread is otherwise lost
-            self.status.value = ERROR.format(html.escape(f"{type(error).__name__}: {error}"))
+            self.status.value = error_html(f"{type(error).__name__}: {error}")
         finally:
             self._lock.release()
 
@@ -219,7 +214,7 @@ class Playground(widgets.VBox):
                 clip=None if settings["clip"] == "off" else settings["clip"],
                 plot=False, verbose=False, on_epoch=self._show_epoch, stop=self._batch_done)
         except ValueError as error:         # settings that do not work together
-            self.status.value = ERROR.format(html.escape(str(error)))
+            self.status.value = error_html(str(error))
             return None
         finally:
             self._set_busy(False)
@@ -260,14 +255,14 @@ class Playground(widgets.VBox):
         in the text box.
         """
         if self.model is None:
-            self.text.value = ERROR.format("No model yet: press Train first.")
+            self.text.value = error_html("No model yet: press Train first.")
             return ""
         settings = self.values()
         try:
             text = generate(self.model, self.vocab, settings["prefix"], GENERATED_CHARS,
                             settings["temperature"], generator=self._generator)
         except ValueError as error:         # e.g. a prefix with characters the model never saw
-            self.text.value = ERROR.format(html.escape(str(error)))
+            self.text.value = error_html(str(error))
             return ""
         self.text.value = f"<pre>{html.escape(text)}</pre>"
         return text

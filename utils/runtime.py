@@ -1,4 +1,4 @@
-"""Reproducibility and hardware: ``set_seed`` and ``choose_device``."""
+"""Reproducibility and hardware: ``set_seed``, ``choose_device`` and ``available_devices``."""
 
 from __future__ import annotations
 
@@ -29,8 +29,15 @@ def set_seed(seed: int = 0) -> None:
 
 def choose_device() -> torch.device:
     """The fastest device here: 'cuda' if there is a GPU, else Apple's 'mps', else 'cpu'."""
+    devices = available_devices()
+    return torch.device("cuda" if "cuda" in devices else "mps" if "mps" in devices else "cpu")
+
+
+def available_devices() -> list[str]:
+    """The kinds of device this machine has, 'cpu' first: e.g. ['cpu', 'cuda']."""
+    devices = ["cpu"]
     if torch.cuda.is_available():
-        return torch.device("cuda")
+        devices.append("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+        devices.append("mps")
+    return devices

@@ -11,15 +11,22 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import inspect
 import json
+import math
+import numbers
 import os
 import random
+import sys
+import tempfile
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .checks import non_negative_int, positive_int, real_number
 from .runtime import set_seed
 from .seq2seq import (EncoderDecoder, Seq2SeqDecoder, Seq2SeqEncoder, Seq2SeqHistory,
                       greedy_decode, teacher_forcing_input, train_seq2seq)
@@ -44,6 +51,31 @@ class Seq2SeqConfig:
     clip: float = 1.0
     epochs: int = 10
     seed: int = 0
+
+    def __post_init__(self):
+        """Check every field when the config is made, and store plain Python numbers.
+
+        numpy integers and floats are accepted (a reader's sweep may produce
+        them) and stored as int / float, so the cache key does not depend on them.
+        """
+        for name in ("min_freq", "train_max_tokens", "embed_size", "num_hiddens", "num_layers",
+                     "batch_size", "epochs"):
+            object.__setattr__(self, name, positive_int(name, getattr(self, name)))
+        object.__setattr__(self, "seed", non_negative_int("seed", self.seed))
+        for name in ("lr", "clip"):
+            value = getattr(self, name)
+            if isinstance(value, numbers.Real) and not isinstance(value, bool) and value <= 0:
+                raise ValueError(f"{name} must be a positive finite number, got {value!r}.")
+            object.__setattr__(self, name, real_number(name, value))
+        dropout = real_number("dropout", self.dropout, 0, 1)
+        if dropout == 1:
+            raise ValueError("dropout must be below 1 (1 drops every unit), got 1.")
+        object.__setattr__(self, "dropout", dropout)
+        for name in ("by_length", "lr_decay"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {value!r}.")
+            object.__setattr__(self, name, bool(value))
 
 
 # The configuration chapter 13 trains and chapters 14 and 15 reuse; chapter 13 and
@@ -100,6 +132,7 @@ def translate_pairs(model: EncoderDecoder, data: TranslationData, part: str = "t
     """Greedy translations (French tokens) of every pair of ``data``'s 'train', 'valid' or 'test'."""
     if part not in ("train", "valid", "test"):
         raise ValueError(f"part must be 'train', 'valid' or 'test', got {part!r}.")
+    batch_size = positive_int("batch_size", batch_size)
     encoded = getattr(data, part)
     tgt = data.tgt_vocab
     out = []
@@ -124,45 +157,154 @@ def evaluate_bleu(model: EncoderDecoder, data: TranslationData, part: str = "tes
 
 
 def cache_dir() -> Path:
-    """Where trained models are kept: $RNN_BOOK_CACHE, or ~/.cache/rnn-book (outside the repository)."""
-    return Path(os.environ.get("RNN_BOOK_CACHE") or Path.home() / ".cache" / "rnn-book")
+    """Where trained models are kept: $RNN_BOOK_CACHE, or ~/.cache/rnn-book (outside the repository).
+
+    A leading ``~`` is expanded. A path that exists and is not a folder is an
+    error now, before minutes of training, not when the model is saved.
+    """
+    path = Path(os.environ.get("RNN_BOOK_CACHE") or Path.home() / ".cache" / "rnn-book")
+    path = path.expanduser()
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"The model cache {path} is a file, not a folder: set "
+                                 f"RNN_BOOK_CACHE to a folder (or unset it for "
+                                 f"~/.cache/rnn-book).")
+    return path
+
+
+class CacheError(RuntimeError):
+    """A cached model that cannot be used; the message names the files and the fix."""
+
+
+# Modules whose code only displays (plots, widgets): editing them does not change
+# a trained model, so they are left out of the code fingerprint.
+_DISPLAY_ONLY = ("utils.progress", "utils.widgets", "utils.playground", "utils.attention_maps")
+
+
+def code_fingerprint(decoder=None) -> str:
+    """A hash of the code that decides a trained model (16 hex digits).
+
+    It covers the bytecode of ``train_config`` and the model classes (the
+    ``decoder`` class if given, else ``Seq2SeqDecoder``) and of every function,
+    class and constant of this package (or of the decoder's module, e.g. a
+    notebook) they use, followed name by name: the data pipeline, the loss, the
+    training loop, the seeding. Docstrings, comments and line numbers are left
+    out, so editing prose keeps the cache; editing what the code does
+    retrains. Plotting and widget modules are left out too (``_DISPLAY_ONLY``).
+    Bytecode depends on the Python version, which ``config_key`` also holds;
+    it does not depend on the CPU or on the hash seed.
+    """
+    package = __name__.split(".")[0]
+    modules = {decoder.__module__} if decoder is not None else set()
+    digest = hashlib.sha1()
+    seen: set[int] = set()
+
+    def followed(obj) -> bool:
+        module = getattr(obj, "__module__", None) or ""
+        return ((module == package or module.startswith(package + ".") or module in modules)
+                and module not in _DISPLAY_ONLY)
+
+    def visit(obj) -> None:
+        obj = inspect.unwrap(obj) if callable(obj) else obj
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, type):
+            digest.update(f"class {obj.__qualname__}".encode())
+            for base in obj.__bases__:
+                if followed(base):
+                    visit(base)
+            for name, member in sorted(vars(obj).items()):
+                if isinstance(member, (staticmethod, classmethod)):
+                    member = member.__func__
+                if isinstance(member, property):
+                    for part in (member.fget, member.fset):
+                        if part is not None:
+                            visit(part)
+                elif inspect.isfunction(member):
+                    visit(member)
+                elif not name.startswith("__") and _plain(member):
+                    digest.update(f"{name}={_stable_repr(member)}".encode())
+        elif inspect.isfunction(obj):
+            digest.update(f"def {obj.__qualname__}{_stable_repr(obj.__defaults__)}"
+                          f"{_stable_repr(obj.__kwdefaults__)}".encode())
+            code(obj.__code__, obj.__globals__, body=True)
+
+    def code(co: types.CodeType, namespace: dict, body: bool = False) -> None:
+        digest.update(co.co_code)
+        digest.update(repr((co.co_names, co.co_varnames, co.co_argcount,
+                            co.co_kwonlyargcount)).encode())
+        for i, const in enumerate(co.co_consts):
+            if isinstance(const, types.CodeType):
+                code(const, namespace)
+            # a function body's first constant is its docstring (or None): left out
+            elif not (body and i == 0 and (const is None or isinstance(const, str))):
+                digest.update(_stable_repr(const).encode())
+        for name in co.co_names:
+            target = namespace.get(name)
+            if isinstance(target, types.ModuleType):
+                # ``T.encode`` in the code: follow the attributes used of that module
+                for attribute in co.co_names:
+                    member = getattr(target, attribute, None)
+                    if member is not None and (inspect.isfunction(member)
+                                               or isinstance(member, type)) and followed(member):
+                        visit(member)
+            elif (inspect.isfunction(target) or isinstance(target, type)
+                  or hasattr(target, "__wrapped__")) and followed(target):
+                visit(target)
+            elif _plain(target) and name.isupper():
+                digest.update(f"{name}={_stable_repr(target)}".encode())   # a constant
+
+    for root in (train_config, build_seq2seq, translation_data, EncoderDecoder, Seq2SeqEncoder,
+                 Seq2SeqDecoder if decoder is None else decoder):
+        visit(root)
+    return digest.hexdigest()[:16]
+
+
+def _plain(value) -> bool:
+    """A constant whose repr is its value: numbers, strings, and tuples of them."""
+    if isinstance(value, (bool, int, float, str, bytes, type(None))):
+        return True
+    return isinstance(value, (tuple, frozenset)) and all(_plain(v) for v in value)
+
+
+def _stable_repr(value) -> str:
+    """repr, with the elements of sets sorted (their order follows the hash seed)."""
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(_stable_repr(v) for v in value)) + "}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_stable_repr(v) for v in value) + ")"
+    if isinstance(value, types.CodeType):
+        return f"<code {value.co_name}>"
+    return repr(value)
 
 
 def config_key(config: Seq2SeqConfig, decoder: str | None = None) -> str:
-    """A short hash of the configuration and the PyTorch version (16 hex digits).
+    """A short hash of what decides the trained model (16 hex digits).
 
-    The PyTorch version is part of the key because another version may train
-    to different weights from the same seed. ``decoder`` is the
-    ``decoder_fingerprint`` of a model with another decoder than chapter 13's.
+    The configuration, the code (``code_fingerprint``), the Python version
+    (bytecode differs between versions) and the PyTorch version (another
+    version may train to different weights from the same seed). ``decoder`` is
+    the ``decoder_fingerprint`` of a model with another decoder than chapter 13's.
     """
-    fields = {"config": dataclasses.asdict(config), "torch": torch.__version__, "format": 1}
-    if decoder is not None:
+    fields = {"config": dataclasses.asdict(config), "torch": torch.__version__,
+              "python": list(sys.version_info[:2]), "format": 2}
+    if decoder is None:
+        fields["code"] = code_fingerprint()
+    else:
         fields["decoder"] = decoder
     return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def decoder_fingerprint(config: Seq2SeqConfig, data: TranslationData, decoder) -> str:
-    """What a model with ``decoder`` computes, as a short string for the cache key.
+    """The decoder's name and the ``code_fingerprint`` of a model with it: 'Name:hex'.
 
-    The decoder's name and a hash of the logits that a fresh model (built as
-    ``train_config`` builds it, in eval mode) gives for the first 8 validation
-    pairs, teacher-forced, rounded to 4 decimals. Editing the decoder so that
-    it computes something else, or starts from other weights, changes the
-    fingerprint, and the cache does not hand back a model trained with the old
-    code. What happens only in training (where dropout goes) is not seen: after
-    such a change, call ``trained_seq2seq`` with ``retrain=True``.
+    Editing the decoder (or anything it or the training uses) changes it, so
+    the cache does not hand back a model trained with the old code. It reads
+    code only: no model is built, no random number drawn, and it is the same
+    on every machine. ``config`` and ``data`` are accepted for compatibility.
     """
-    with _random_state_kept():
-        set_seed(config.seed)
-        model = build_seq2seq(config, data, decoder).eval()
-        part = data.valid
-        with torch.no_grad():
-            logits = model(part.src[:8], teacher_forcing_input(part.tgt[:8],
-                                                               data.tgt_vocab["<bos>"]),
-                           part.src_valid_len[:8])                    # (8, T, V)
-    values = np.round(logits.double().numpy(), 4) + 0.0   # + 0.0 turns -0.0 into 0.0
     name = getattr(decoder, "__qualname__", type(decoder).__name__)
-    return f"{name}:{hashlib.sha1(values.tobytes()).hexdigest()[:16]}"
+    return f"{name}:{code_fingerprint(decoder)}"
 
 
 @dataclass
@@ -213,29 +355,69 @@ def _trained_seq2seq(config, retrain, plot, verbose, decoder=None) -> Translator
         decoder = None
     fingerprint = None if decoder is None else decoder_fingerprint(config, data, decoder)
     key = config_key(config, fingerprint)
-    weights, record = cache_dir() / f"seq2seq-{key}.pt", cache_dir() / f"seq2seq-{key}.json"
+    folder = cache_dir()
+    weights, record = folder / f"seq2seq-{key}.pt", folder / f"seq2seq-{key}.json"
     if not retrain and weights.is_file() and record.is_file():
-        model = build_seq2seq(config, data, decoder)
-        model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-        model.eval()
-        saved = json.loads(record.read_text())
-        history = Seq2SeqHistory(**saved["history"])
+        model, history = _load_cached(config, data, decoder, weights, record)
         if verbose:
             print(f"loaded the trained model from the cache ({history.summary()})")
         return Translator(model, data, config, history, from_cache=True)
+    folder.mkdir(parents=True, exist_ok=True)     # before training: a bad path fails now
     model, history = train_config(config, data, plot=plot, verbose=verbose, decoder=decoder)
     model.eval()
-    weights.parent.mkdir(parents=True, exist_ok=True)
-    # Write to temporary files first, so a reader never sees half a file.
+    # Write to temporary files first, so a reader never sees half a file; the
+    # names are unique, so two threads or processes never write the same file.
     for path, write in ((weights, lambda p: torch.save(model.state_dict(), p)),
                         (record, lambda p: p.write_text(json.dumps(
                             {"config": dataclasses.asdict(config), "torch": torch.__version__,
                              "decoder": fingerprint,
                              "history": dataclasses.asdict(history)}, indent=1)))):
-        temporary = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
-        write(temporary)
-        os.replace(temporary, path)
+        handle, name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=folder)
+        os.close(handle)
+        try:
+            write(Path(name))
+            os.replace(name, path)
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
     return Translator(model, data, config, history, from_cache=False)
+
+
+def _load_cached(config, data, decoder, weights: Path, record: Path):
+    """The cached model and history, or a ``CacheError`` that names the files and the fix.
+
+    Loading never unpickles code (``weights_only=True``): a damaged or foreign
+    file is reported, not trusted.
+    """
+    fix = (f"Delete {weights.name} and {record.name} in {weights.parent}, or call "
+           f"trained_seq2seq(..., retrain=True), to train the model again.")
+    try:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+        if not isinstance(state, dict):
+            raise ValueError(f"it holds a {type(state).__name__}, not a state dict")
+        model = build_seq2seq(config, data, decoder)
+        model.load_state_dict(state)
+    except Exception as error:      # truncated, empty, garbage, other shapes or names
+        raise CacheError(f"The cached model {weights} cannot be loaded "
+                         f"({type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}). "
+                         f"{fix}") from None
+    bad = [name for name, tensor in model.state_dict().items()
+           if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+    if bad:
+        raise CacheError(f"The cached model {weights} holds non-finite weights ({bad[0]}). {fix}")
+    try:
+        saved = json.loads(record.read_text())
+        history = Seq2SeqHistory(**saved["history"])
+        if not all(isinstance(v, list) for v in (history.epochs, history.train_loss,
+                                                 history.valid_loss, history.seconds)):
+            raise ValueError("its per-epoch lists are not lists")
+        if not all(math.isfinite(v) for v in history.valid_loss):
+            raise ValueError("a validation loss is not finite")
+    except Exception as error:      # not json, edited, fields missing or unknown
+        raise CacheError(f"The training record {record} cannot be read "
+                         f"({type(error).__name__}: {error}). {fix}") from None
+    model.eval()
+    return model, history
 
 
 @dataclass
@@ -303,16 +485,5 @@ def translation_box(model: EncoderDecoder, data: TranslationData, value: str = "
     Building it translates ``value`` once and trains nothing; the translation
     updates when you press Enter or leave the box (ipywidgets 7.7 and 8).
     """
-    import html
-
-    import ipywidgets as widgets
-    box = widgets.Text(value=value, description="English:", continuous_update=False,
-                       layout=widgets.Layout(width="100%"))
-    shown = widgets.HTML()
-
-    def update(change=None):
-        shown.value = f"<pre>{html.escape(translation_text(model, data, box.value))}</pre>"
-
-    box.observe(update, names="value")
-    update()
-    return widgets.VBox([box, shown])
+    from .widgets import text_box
+    return text_box(lambda text: translation_text(model, data, text), value)
