@@ -104,7 +104,13 @@ def lengths_tensor(name: str, lengths, rows: int, max_length: int) -> torch.Tens
 
 @contextlib.contextmanager
 def evaluating(model: torch.nn.Module):
-    """Put ``model`` in eval mode for the ``with`` block, then back in the mode it was in."""
+    """Put ``model`` in eval mode for the ``with`` block, then back in the mode it was in.
+
+    A from-scratch model (not an ``nn.Module``) has no modes: it is left as it is.
+    """
+    if not isinstance(model, torch.nn.Module):
+        yield model
+        return
     was_training = model.training
     model.eval()
     try:

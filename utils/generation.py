@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .checks import positive_int
+from .checks import evaluating, positive_int
 from .text import TOKEN_TYPES, Vocab
 from .training import begin_state, forward, model_parameters
 
@@ -41,10 +41,7 @@ def generate(model, vocab: Vocab, prefix: str, num_tokens: int, temperature: flo
             if token == "char" else ""
         raise ValueError(f"The prefix has tokens that are not in the vocabulary: {unknown}.{hint}")
     device = model_parameters(model)[0].device
-    was_training = getattr(model, "training", False)
-    if isinstance(model, torch.nn.Module):
-        model.eval()
-    try:
+    with evaluating(model):
         state = begin_state(model, 1, device)
         outputs = [vocab[tokens[0]]]
         for t in tokens[1:]:                                   # warm-up
@@ -63,8 +60,5 @@ def generate(model, vocab: Vocab, prefix: str, num_tokens: int, temperature: flo
                 probs = torch.softmax(logits.float() / temperature, dim=0).cpu()
                 next_index = int(torch.multinomial(probs, 1, generator=generator))
             outputs.append(next_index)
-    finally:
-        if isinstance(model, torch.nn.Module):
-            model.train(was_training)
     sep = "" if token == "char" else " "
     return sep.join(vocab.to_tokens(outputs))

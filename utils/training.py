@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .checks import positive_float, positive_int, token_tensor
+from .checks import evaluating, positive_float, positive_int, token_tensor
 from .progress import LivePlot
 from .sequences import batches, num_batches
 
@@ -156,17 +156,13 @@ def evaluate_perplexity(model, corpus, batch_size: int = 32, num_steps: int = 35
     length = n * num_steps
     Xs = corpus[:batch_size * length].reshape(batch_size, length)
     Ys = corpus[1:batch_size * length + 1].reshape(batch_size, length)
-    was_training = getattr(model, "training", False)
-    _set_training(model, False)
     state, total = begin_state(model, batch_size, device), 0.0
-    try:
+    with evaluating(model):
         for i in range(0, length, num_steps):
             X, Y = Xs[:, i:i + num_steps].to(device), Ys[:, i:i + num_steps].to(device)
             logits, state = forward(model, X, state)
             _check_logits(logits, X, Y)
             total += F.cross_entropy(logits, Y.T.reshape(-1), reduction="sum").item()
-    finally:
-        _set_training(model, was_training)
     return perplexity(total / (batch_size * length))
 
 
