@@ -18,6 +18,7 @@ The decoder interface (chapters 14 and 15 plug other decoders in):
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -29,7 +30,7 @@ from .checks import (evaluating, lengths_tensor, model_device, non_negative_int,
                      positive_int)
 from .progress import LivePlot
 from .translation import Encoded, _encoded, translation_batches
-from .training import clip_gradients, gradient_norm
+from .training import TrainingHistory, clip_gradients, gradient_norm
 
 
 def sequence_mask(valid_len: torch.Tensor, num_steps: int) -> torch.Tensor:
@@ -173,109 +174,141 @@ def _to(batch: Encoded, device: torch.device) -> Encoded:
 
 
 @dataclass
-class Seq2SeqHistory:
-    """Per epoch: the training and validation loss and the training seconds up to then."""
-    settings: dict
-    epochs: list[float] = field(default_factory=list)   # fractional if a time budget ended it
+class Seq2SeqHistory(TrainingHistory):
+    """What ``train_seq2seq`` saw: losses per target token per epoch (see ``TrainingHistory``)."""
     train_loss: list[float] = field(default_factory=list)
     valid_loss: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-    tokens: int = 0
-
-    @property
-    def train_seconds(self) -> float:
-        return self.seconds[-1] if self.seconds else 0.0
 
     def summary(self) -> str:
         if not self.epochs:
-            return "No epoch finished."
-        rate = self.tokens / self.train_seconds if self.train_seconds else 0.0
-        return (f"after {self.epochs[-1]:.3g} epochs: train loss {self.train_loss[-1]:.3f}, "
+            return self.message or "No epoch finished."
+        line = (f"after {self.epochs[-1]:.3g} epochs: train loss {self.train_loss[-1]:.3f}, "
                 f"validation loss {self.valid_loss[-1]:.3f}; {self.train_seconds:.1f} s of "
-                f"training, {rate:,.0f} target tokens/s")
+                f"training, {self.tokens_per_second:,.0f} target tokens/s")
+        return line + (f"\n{self.message}" if self.message else "")
 
 
 def train_seq2seq(model: nn.Module, train: Encoded, valid: Encoded, *, bos: int, epochs: int,
-                  batch_size: int = 128, lr: float = 0.005, clip: float | None = 1.0,
+                  batch_size: int = 128, lr: float | None = None, clip: float | None = 1.0,
+                  optimizer: torch.optim.Optimizer | None = None,
                   generator: torch.Generator | None = None, plot: bool = True,
-                  verbose: bool = True, on_epoch=None, time_budget: float | None = None,
-                  lr_decay: bool = False, by_length: bool = False) -> Seq2SeqHistory:
+                  verbose: bool = True, on_epoch=None, stop=None,
+                  time_budget: float | None = None, lr_decay: bool = False,
+                  by_length: bool = False) -> Seq2SeqHistory:
     """Train ``model`` (an ``EncoderDecoder``) with teacher forcing for ``epochs`` epochs.
 
     Every step feeds '<bos>' + target[:-1] (``teacher_forcing_input``) and
     minimises ``masked_cross_entropy`` against the target, with Adam at ``lr``
-    and the global gradient norm clipped to ``clip``; with ``lr_decay`` the
-    learning rate falls linearly from ``lr`` to 0 over the ``epochs``. The
+    (0.005 if neither ``lr`` nor ``optimizer`` is given; pass ``optimizer`` for
+    another one) and the global gradient norm clipped to ``clip``; with
+    ``lr_decay`` the learning rate falls linearly to 0 over the ``epochs``. The
     minibatches come shuffled from ``generator`` (seed it for repeatable runs);
     ``by_length`` groups them by target length (see ``translation_batches``).
-    After each epoch the validation loss is computed, and with ``plot=True`` a
-    live plot shows both.
-    ``on_epoch(history)``, if given, is called after every epoch; when it
-    returns True, training stops there. ``time_budget`` (seconds) ends training
-    after the first batch that exceeds it, mid-epoch if need be (for
-    experiments; the chapters train for a number of epochs, which gives the
-    same result on every machine).
+    Each batch is moved to the model's device. After each epoch the validation
+    loss is computed, and with ``plot=True`` a live plot shows both.
+
+    The hooks and the ways training ends are those of ``train_language_model``
+    (see ``utils.training.TrainingHistory``): ``on_epoch(history)`` after every
+    epoch, True to stop; ``stop()`` after every batch; a non-finite loss or
+    gradient skips that update and ends training with ``stop_reason ==
+    'diverged'``; an interrupt ends it with 'interrupted'. ``time_budget``
+    (seconds) ends training after the first batch that exceeds it, mid-epoch
+    if need be (for experiments; the chapters train for a number of epochs,
+    which gives the same result on every machine).
     """
     epochs, batch_size = positive_int("epochs", epochs), positive_int("batch_size", batch_size)
-    lr = positive_float("lr", lr)
+    if optimizer is not None and lr is not None:
+        raise ValueError("Give lr or optimizer, not both: the optimizer has its own learning rate.")
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer over the model's parameters, "
+                        f"e.g. torch.optim.Adam(model.parameters(), lr=0.005); got {optimizer!r}.")
+    lr = positive_float("lr", 0.005 if lr is None else lr)
     if clip is not None:
         clip = positive_float("clip", clip)
     train, valid = _encoded("train", train), _encoded("valid", valid)
     bos = non_negative_int("bos", bos)
-    if on_epoch is not None and not callable(on_epoch):
-        raise TypeError(f"on_epoch must be a function of the history, got {on_epoch!r}.")
+    for name, hook in (("on_epoch", on_epoch), ("stop", stop)):
+        if hook is not None and not callable(hook):
+            raise TypeError(f"{name} must be a function, got {hook!r}.")
     if time_budget is not None:
         time_budget = positive_float("time_budget (seconds)", time_budget)
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("The model has no trainable parameters.")
     device = model_device(model)
-    optimizer = torch.optim.Adam(params, lr=lr)
+    optimizer = optimizer or torch.optim.Adam(params, lr=lr)
     num_batches = -(-len(train.src) // batch_size)       # also with by_length
     total_steps = epochs * num_batches
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: 1 - step / total_steps if lr_decay else 1.0)
     history = Seq2SeqHistory(settings=dict(epochs=epochs, batch_size=batch_size, lr=lr, clip=clip,
-                                           lr_decay=lr_decay, by_length=by_length))
+                                           lr_decay=lr_decay, by_length=by_length,
+                                           optimizer=type(optimizer).__name__))
     live = LivePlot("epoch", "loss per token", ["train", "validation"],
                     xlim=(0, epochs)) if plot else None
+    was_training = model.training
     model.train()
-    seconds = 0.0
-    out_of_time = False
-    for epoch in range(1, epochs + 1):
-        tic, loss_sum, tokens, done = time.perf_counter(), 0.0, 0, 0
-        for batch in translation_batches(train, batch_size, generator=generator,
-                                         by_length=by_length):
-            batch = _to(batch, device)
-            logits = model(batch.src, teacher_forcing_input(batch.tgt, bos), batch.src_valid_len)
-            loss = masked_cross_entropy(logits, batch.tgt, batch.tgt_valid_len)
-            optimizer.zero_grad()
-            loss.backward()
-            norm = clip_gradients(params, clip) if clip else gradient_norm(params)
-            if not torch.isfinite(loss) or norm != norm or norm == float("inf"):
-                raise FloatingPointError(f"Training diverged in epoch {epoch} (loss {loss.item()}, "
-                                         f"gradient norm {norm}); lower lr={lr} or clip={clip}.")
-            optimizer.step()
-            scheduler.step()
-            n = int(batch.tgt_valid_len.sum())
-            loss_sum, tokens, done = loss_sum + loss.item() * n, tokens + n, done + 1
-            if time_budget is not None and seconds + time.perf_counter() - tic >= time_budget:
-                out_of_time = done < num_batches or epoch < epochs
+    try:
+        for epoch in range(1, epochs + 1):
+            tic, loss_sum, tokens, done = time.perf_counter(), 0.0, 0, 0
+            for batch in translation_batches(train, batch_size, generator=generator,
+                                             by_length=by_length):
+                batch = _to(batch, device)
+                logits = model(batch.src, teacher_forcing_input(batch.tgt, bos),
+                               batch.src_valid_len)
+                loss = masked_cross_entropy(logits, batch.tgt, batch.tgt_valid_len)
+                optimizer.zero_grad()
+                loss.backward()
+                norm = clip_gradients(params, clip) if clip else gradient_norm(params)
+                if not torch.isfinite(loss) or not math.isfinite(norm):
+                    history.stop_reason = "diverged"
+                    history.message = (f"Stopped: the loss became {loss.item()} (gradient norm "
+                                       f"{norm}) in epoch {epoch}, batch {done + 1}; that update "
+                                       f"was skipped. Training diverged: lower lr={lr} or "
+                                       f"clip={clip}.")
+                    break
+                optimizer.step()
+                scheduler.step()
+                n = int(batch.tgt_valid_len.sum())
+                loss_sum, tokens, done = loss_sum + loss.item() * n, tokens + n, done + 1
+                if stop is not None and stop():
+                    history.stop_reason = "stopped"
+                    history.message = ("Stopped: the model keeps what it learned so far; "
+                                       "the history holds every epoch up to the stop.")
+                    break
+                if (time_budget is not None
+                        and history.train_seconds + time.perf_counter() - tic >= time_budget):
+                    if done < num_batches or epoch < epochs:
+                        history.stop_reason = "time budget"
+                    break
+            history.train_seconds += time.perf_counter() - tic
+            history.tokens += tokens
+            if done:
+                history.epochs.append(epoch - 1 + done / num_batches)
+                history.train_loss.append(loss_sum / tokens)
+                history.valid_loss.append(evaluate_loss(model, valid, bos))
+                history.seconds.append(history.train_seconds)
+                if live:
+                    live.add(history.epochs[-1], [history.train_loss[-1],
+                                                  history.valid_loss[-1]])
+                    live.show(f"epoch {epoch}/{epochs}, {history.train_seconds:.0f} s")
+                if (on_epoch is not None and on_epoch(history)
+                        and history.stop_reason in ("", "time budget")):
+                    history.stop_reason = "stopped"
+                    history.message = "Stopped by on_epoch after this epoch."
+            if history.stop_reason:
                 break
-        seconds += time.perf_counter() - tic
-        history.epochs.append(epoch - 1 + done / num_batches)
-        history.train_loss.append(loss_sum / tokens)
-        history.valid_loss.append(evaluate_loss(model, valid, bos))
-        history.seconds.append(seconds)
-        history.tokens += tokens
-        if live:
-            live.add(history.epochs[-1], [history.train_loss[-1], history.valid_loss[-1]])
-            live.show(f"epoch {epoch}/{epochs}, {seconds:.0f} s")
-        if (on_epoch is not None and on_epoch(history)) or out_of_time:
-            break
-    if live:
-        # no seconds in the final title: the saved figure is then the same on every run
-        live.show(f"epoch {history.epochs[-1]:.3g}/{epochs}", final=True)
+        else:
+            history.stop_reason = "epochs"
+    except KeyboardInterrupt:
+        history.stop_reason = "interrupted"
+        history.message = ("Interrupted: the model keeps what it learned so far; "
+                           "the history holds every finished epoch.")
+    finally:
+        model.train(was_training)
+        if live and history.epochs:
+            # no seconds in the final title: the saved figure is then the same on every run
+            live.show(f"epoch {history.epochs[-1]:.3g}/{epochs}", final=True)
     if verbose:
         print(history.summary())
     return history

@@ -171,28 +171,46 @@ def _number(value: float) -> str:
     return f"{value:.2f}" if value < 1e4 else f"{value:.3g}"
 
 
-@dataclass
-class History:
-    """What ``train_language_model`` saw, one entry per epoch.
+STOP_REASONS = ("epochs", "time budget", "stopped", "diverged", "interrupted")
 
-    ``epochs`` counts epochs done (the last one fractional if a time budget
-    or ``stop()`` ended it early); ``seconds`` is the training time up to then,
-    without the time spent on validation.
+
+@dataclass
+class TrainingHistory:
+    """What a training loop saw, one entry per epoch; both loops of the book return one.
+
+    ``epochs`` counts epochs done (the last one fractional if a time budget,
+    ``stop()`` or ``on_epoch`` ended it early); ``seconds`` is the training time
+    up to then, without the time spent on validation; ``train_seconds`` the
+    total. ``stop_reason`` is one of ``STOP_REASONS``; ``message`` says more
+    when training did not simply run its epochs.
+
+    The contract both loops keep: ``on_epoch(history)`` is called after every
+    recorded epoch, and a True return ends training there (``'stopped'``);
+    ``stop()`` is asked after every batch; a non-finite loss or gradient skips
+    that update and ends training (``'diverged'``); an interrupt (Ctrl-C, the
+    kernel's stop button) ends it too (``'interrupted'``); the model keeps what
+    it learned in every case. The optimizer is injectable in both.
     """
 
     settings: dict
     epochs: list[float] = field(default_factory=list)
-    train_perplexity: list[float] = field(default_factory=list)
-    valid_perplexity: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     tokens: int = 0
     train_seconds: float = 0.0
-    stop_reason: str = ""  # 'epochs', 'time budget', 'stopped', 'diverged' or 'interrupted'
+    stop_reason: str = ""
     message: str = ""
 
     @property
     def tokens_per_second(self) -> float:
         return self.tokens / self.train_seconds if self.train_seconds > 0 else 0.0
+
+
+@dataclass
+class History(TrainingHistory):
+    """What ``train_language_model`` saw: perplexities per epoch (see ``TrainingHistory``)."""
+
+    train_perplexity: list[float] = field(default_factory=list)
+    valid_perplexity: list[float] = field(default_factory=list)
 
     def summary(self) -> str:
         if not self.epochs:
@@ -273,7 +291,8 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
     Two hooks for interactive tools (see ``utils.playground``):
 
     * ``on_epoch(history)`` is called after every epoch recorded in the history
-      (after validation; also after a last, partial epoch), with the History so far;
+      (after validation; also after a last, partial epoch), with the History so
+      far; when it returns True, training ends there (``stop_reason == 'stopped'``);
     * ``stop()``, a function of no arguments, is asked after every batch; when it
       returns True, training ends after that batch and the part of the epoch done
       is recorded like one shortened by the time budget, with
@@ -327,8 +346,9 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
                                    "the history holds every epoch up to the stop.")
             elif time_budget is not None and history.train_seconds >= time_budget:
                 history.stop_reason = "time budget"
-            if on_epoch is not None:
-                on_epoch(history)
+            if on_epoch is not None and on_epoch(history) and not history.stop_reason:
+                history.stop_reason = "stopped"
+                history.message = "Stopped by on_epoch after this epoch."
     except KeyboardInterrupt:
         history.stop_reason = "interrupted"
         history.message = ("Interrupted: the model keeps what it learned so far; "

@@ -365,6 +365,10 @@ def _trained_seq2seq(config, retrain, plot, verbose, decoder=None) -> Translator
     folder.mkdir(parents=True, exist_ok=True)     # before training: a bad path fails now
     model, history = train_config(config, data, plot=plot, verbose=verbose, decoder=decoder)
     model.eval()
+    if history.stop_reason != "epochs":
+        # a model that diverged or was interrupted is returned but not cached
+        print(f"Not cached: training ended early ({history.stop_reason}).")
+        return Translator(model, data, config, history, from_cache=False)
     # Write to temporary files first, so a reader never sees half a file; the
     # names are unique, so two threads or processes never write the same file.
     for path, write in ((weights, lambda p: torch.save(model.state_dict(), p)),
