@@ -216,3 +216,11 @@ def test_seq2seq_training_and_decoding_check_their_arguments():
     with pytest.raises(ValueError, match="bos must be a non-negative integer, got -1"):
         utils.beam_search(model, data.src[:1], data.src_valid_len[:1], bos=-1, eos=eos,
                           beam_size=2, max_steps=3)
+
+
+def test_gradient_norm_keeps_float64_precision():
+    # chapter 6 checks utils.clip_gradients against its own clip() in float64 to 1e-15
+    p = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    p.grad = torch.tensor([1e-3, 1.0 + 1e-12, 3.0], dtype=torch.float64)
+    exact = math.sqrt(sum(g * g for g in p.grad.tolist()))
+    assert abs(utils.gradient_norm([p]) - exact) < 1e-15

@@ -45,10 +45,16 @@ def model_parameters(model) -> list[torch.Tensor]:
     return params
 
 
+def _at_least_float32(tensor: torch.Tensor) -> torch.Tensor:
+    return tensor.float() if tensor.dtype in (torch.float16, torch.bfloat16) else tensor
+
+
 def gradient_norm(params: list[torch.Tensor]) -> float:
     """The global L2 norm of the gradients of ``params``: sqrt(sum of all squared entries)."""
-    # squared in float32 at least: float16 squares overflow above 256
-    squares = [p.grad.detach().float().pow(2).sum() for p in params if p.grad is not None]
+    # half-precision gradients are squared in float32 (float16 squares overflow above
+    # 256); float32 and float64 ones in their own precision
+    squares = [_at_least_float32(p.grad.detach()).pow(2).sum()
+               for p in params if p.grad is not None]
     return float(torch.stack(squares).sum().sqrt()) if squares else 0.0
 
 
