@@ -10,7 +10,8 @@
 #   make browser   build the site and check every page in headless Chromium
 #   make bench  time every model of the book on this machine (python -m utils.benchmark:
 #               about 12 minutes; writes benchmarks/results-cpu.json and .md; not part of
-#               make test). Options via BENCH_ARGS, e.g. make bench BENCH_ARGS=--quick
+#               make test). Options via BENCH_ARGS, e.g. make bench BENCH_ARGS=--quick,
+#               and REPORT_ARGS for the report, e.g. --update-chapter chapters/16_performance.ipynb
 #   make spread [NB=...]        how far the checked numbers move on other machines and
 #               with other seeds (benchmarks/spread/, benchmarks/spread.md; about an hour)
 # All of them create (or reuse) the virtual environment .venv from requirements.txt.
@@ -99,9 +100,13 @@ execute: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py $(NB)
 
 # The benchmark runs under the reproducibility variables above (2 threads, AVX2).
+# The measuring is in the package (python -m utils.benchmark works on Colab); the
+# report that writes the tables and chapter 16's table is scripts/benchmark_report.py.
 BENCH_ARGS ?=
+REPORT_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python -m utils.benchmark $(BENCH_ARGS)
+	$(BIN)/python scripts/benchmark_report.py $(REPORT_ARGS)
 
 # Each variant re-executes copies of the chapters (about 12 minutes for all of them).
 SPREAD := $(BIN)/python scripts/measure_spread.py

@@ -39,6 +39,9 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # the repository, for utils
+from utils.runtime import cpu_facts  # noqa: E402  (after the path is set)
+
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 BUDGET_SECONDS = {13: 240, 14: 240, 15: 240}  # everything else: 180 s (the book's plan)
@@ -110,23 +113,6 @@ def execute(path: Path, timeout: int) -> float:
 
 
 # --- the execution record -------------------------------------------------------------
-
-def cpu_facts() -> dict:
-    """The CPU's model name and the widest vector instructions it has (Linux; else less)."""
-    model, flags = platform.processor() or platform.machine(), set()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and value.strip():
-                model = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-            if model and flags:
-                break
-    isa = next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"))
-                if flag in flags), None)
-    return {"cpu": model, "vector_isa": isa, "logical_cpus": os.cpu_count()}
-
 
 def run_facts(seconds: float, started: float, load: float | None) -> dict:
     """What one successful run of a notebook is recorded with."""

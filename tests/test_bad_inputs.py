@@ -11,12 +11,12 @@ import math
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 import utils
 import utils.training
 from utils import seq2seq as S
 from utils import translation as T
+from tiny_models import TinyLM, tiny_translation
 
 
 # -- silent wrong answers ---------------------------------------------------------------
@@ -111,18 +111,9 @@ def test_perplexity_of_nan_is_nan_not_inf():
 
 # -- unclear errors -----------------------------------------------------------------------
 
-class _CharModel(nn.Module):
+def _CharModel(vocab_size=5):
     """A model over 5 tokens: fed an index >= 5 it would fail deep inside torch."""
-
-    def __init__(self, vocab_size=5):
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size, 4)
-        self.rnn = nn.GRU(4, 8)
-        self.dense = nn.Linear(8, vocab_size)
-
-    def forward(self, X, state):
-        out, state = self.rnn(self.embedding(X.T), state)
-        return self.dense(out).reshape(-1, self.dense.out_features), state
+    return TinyLM(vocab_size)
 
 
 def test_a_model_too_small_for_the_text_gets_a_sentence_not_a_torch_trace():
@@ -135,13 +126,10 @@ def test_a_model_too_small_for_the_text_gets_a_sentence_not_a_torch_trace():
 
 
 def test_a_model_whose_output_is_smaller_than_the_targets_is_named():
-    class Wide(_CharModel):
-        def __init__(self):
-            super().__init__(9)
-            self.dense = nn.Linear(8, 5)          # reads 9 tokens, scores 5
+    wide = TinyLM(9, out_size=5)                  # reads 9 tokens, scores 5
     corpus = torch.arange(200) % 9
     with pytest.raises(ValueError, match="token index 8 but the model scores only 5"):
-        utils.evaluate_perplexity(Wide(), corpus, batch_size=2, num_steps=5)
+        utils.evaluate_perplexity(wide, corpus, batch_size=2, num_steps=5)
 
 
 def test_generate_checks_the_vocabulary_matches_the_model():
@@ -185,18 +173,8 @@ def test_real_number_and_lengths_tensor_name_the_value():
         lengths_tensor("n", [1, 2], 2, 3)
 
 
-def _tiny_translation():
-    pairs = [(["a", "b"], ["x", "y"]), (["b"], ["y"]), (["a"], ["x"])] * 4
-    src_vocab, tgt_vocab = T.build_vocabs(pairs, min_freq=1)
-    data = T.encode(pairs, src_vocab, tgt_vocab, 4)
-    torch.manual_seed(0)
-    model = S.EncoderDecoder(S.Seq2SeqEncoder(len(src_vocab), 4, 8, 1),
-                             S.Seq2SeqDecoder(len(tgt_vocab), 4, 8, 1))
-    return data, src_vocab, tgt_vocab, model
-
-
 def test_seq2seq_training_and_decoding_check_their_arguments():
-    data, _, tgt, model = _tiny_translation()
+    data, _, tgt, model = tiny_translation()
     bos, eos = tgt["<bos>"], tgt["<eos>"]
     empty = T.Encoded(*(part[:0] for part in data))
     with pytest.raises(ValueError, match="train holds no sentence pairs"):

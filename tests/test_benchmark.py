@@ -1,4 +1,5 @@
-"""utils/benchmark.py: the report files, the chapter's table, the arguments, a quick run.
+"""utils/benchmark.py and scripts/benchmark_report.py: the report files, the chapter's table,
+the arguments, a quick run.
 
 The models it times are checked against PyTorch in tests/test_scratch_models.py.
 """
@@ -13,7 +14,10 @@ import torch
 from torch import nn
 
 import utils
+from scripts_loader import load_script
 from utils import benchmark as B
+
+R = load_script("benchmark_report")
 
 MACHINE = {"cpu": "Test CPU", "logical_cores": 2, "torch": "2.x", "python": "3.x", "threads": 2,
            "environment": {"OMP_NUM_THREADS": "2", "MKL_CBWR": None}, "device": "cpu",
@@ -46,7 +50,7 @@ def fake_results():
 
 
 def test_markdown_tables_show_every_part_and_the_machine():
-    text = B.markdown_tables(fake_results())
+    text = R.markdown_tables(fake_results())
     assert text.startswith("Measured on: CPU; Test CPU, 2 logical cores; PyTorch 2.x, 2 threads; "
                            "environment: OMP_NUM_THREADS=2; load average 0.50")
     assert "`python -m utils.benchmark --device cpu --budget 60`" in text
@@ -61,16 +65,29 @@ def test_markdown_tables_show_every_part_and_the_machine():
 def test_markdown_tables_leave_out_parts_not_run():
     results = fake_results()
     del results["fused_gru"], results["seq2seq"]
-    text = B.markdown_tables(results)
+    text = R.markdown_tables(results)
     assert "nn.GRU`**" not in text and "Sequence to sequence" not in text
     assert "Language models" in text
 
 
-def test_write_results(tmp_path):
-    json_path, md_path = B.write_results(fake_results(), tmp_path / "out")
-    assert json_path.name == "results-cpu.json" and md_path.name == "results-cpu.md"
+def test_write_results_and_the_report(tmp_path):
+    json_path = B.write_results(fake_results(), tmp_path / "out")
+    assert json_path.name == "results-cpu.json"
     assert json.loads(json_path.read_text()) == fake_results()
-    assert md_path.read_text() == "# Benchmark results (cpu)\n\n" + B.markdown_tables(fake_results())
+    md_path = R.write_markdown(fake_results(), tmp_path / "out")
+    assert md_path.name == "results-cpu.md"
+    assert md_path.read_text() == "# Benchmark results (cpu)\n\n" + R.markdown_tables(fake_results())
+
+
+def test_the_report_needs_the_results_first(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        R.main(["--out", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert "does not exist; measure first: python -m utils.benchmark" in capsys.readouterr().err
+
+
+def test_the_package_writes_no_file_of_the_repository():
+    assert not hasattr(B, "update_chapter") and not hasattr(B, "markdown_tables")
 
 
 def _notebook(path, text):
@@ -89,27 +106,27 @@ def test_update_chapter_replaces_only_between_its_markers(tmp_path):
     before = _notebook(path, "Intro\n<!-- benchmark-table: cpu -->\nold\n<!-- end benchmark-table -->\n"
                              "Between\n<!-- benchmark-table: cuda -->\nfilled by make bench\n"
                              "<!-- end benchmark-table -->\nAfter")
-    B.update_chapter(path, "cuda", "| a |\n|---|\n| 1 |\n")
-    B.update_chapter(path, "cpu", "| b |")
+    R.update_chapter(path, "cuda", "| a |\n|---|\n| 1 |\n")
+    R.update_chapter(path, "cpu", "| b |")
     after = json.loads(path.read_text())
     assert "".join(after["cells"][1]["source"]) == (
         "Intro\n<!-- benchmark-table: cpu -->\n\n| b |\n\n<!-- end benchmark-table -->\nBetween\n"
         "<!-- benchmark-table: cuda -->\n\n| a |\n|---|\n| 1 |\n\n<!-- end benchmark-table -->\nAfter")
     assert after["cells"][0] == before["cells"][0] and after["cells"][2] == before["cells"][2]
-    B.update_chapter(path, "cpu", "| b |")                    # idempotent
+    R.update_chapter(path, "cpu", "| b |")                    # idempotent
     assert json.loads(path.read_text()) == after
 
 
 def test_update_chapter_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such notebook"):
-        B.update_chapter(tmp_path / "missing.ipynb", "cpu", "x")
+        R.update_chapter(tmp_path / "missing.ipynb", "cpu", "x")
     path = tmp_path / "nb.ipynb"
     _notebook(path, "no markers here")
     with pytest.raises(ValueError, match="no markdown cell holds the marker <!-- benchmark-table: cpu"):
-        B.update_chapter(path, "cpu", "x")
+        R.update_chapter(path, "cpu", "x")
     _notebook(path, "<!-- benchmark-table: cpu -->\nno end")
     with pytest.raises(ValueError, match="has no <!-- end benchmark-table -->"):
-        B.update_chapter(path, "cpu", "x")
+        R.update_chapter(path, "cpu", "x")
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -117,7 +134,6 @@ def test_update_chapter_errors(tmp_path):
     (["--budget", "0"], "--budget must be a positive number of seconds, got 0; try --budget 60."),
     (["--budget", "-5"], "got -5"),
     (["--device", "gpu"], "invalid choice: 'gpu'"),
-    (["--update-chapter", "nowhere.ipynb"], "--update-chapter nowhere.ipynb: no such notebook"),
 ])
 def test_bad_arguments_give_one_line(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_:
@@ -190,10 +206,8 @@ def test_a_quick_run_through_main(tmp_path, capsys):
     assert [r["key"] for r in results["language_models"]] == ["rnn"]
     assert results["language_models"][0]["tokens_per_second"] > 0
     assert "fused_gru" not in results and "seq2seq" not in results
-    assert "| nn.RNN (embedding) | 5 |" in (out / "results-cpu.md").read_text()
-    # --from-results rebuilds the Markdown from the JSON without measuring
-    (out / "results-cpu.md").unlink()
-    assert B.main(["--from-results", "--out", str(out)]) == 0
+    assert not (out / "results-cpu.md").exists()       # the report is the script's
+    assert R.main(["--out", str(out)]) == 0
     assert "| nn.RNN (embedding) | 5 |" in (out / "results-cpu.md").read_text()
 
 
@@ -212,21 +226,21 @@ def test_tokens_per_second_takes_a_from_scratch_model_and_checks_its_counts(smal
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
 def test_chapter_16_shows_the_committed_results(device):
     # The tables in chapter 16 are the ones the benchmark wrote; after a new run,
-    # `python -m utils.benchmark --device DEVICE --from-results --update-chapter
+    # `python scripts/benchmark_report.py --device DEVICE --update-chapter
     # chapters/16_performance.ipynb` puts them there.
     root = Path(__file__).resolve().parents[1]
     results = json.loads((root / "benchmarks" / f"results-{device}.json").read_text())
-    table = B.markdown_tables(results).strip()
+    table = R.markdown_tables(results).strip()
     assert (root / "benchmarks" / f"results-{device}.md").read_text() == \
-        f"# Benchmark results ({device})\n\n{B.markdown_tables(results)}"
+        f"# Benchmark results ({device})\n\n{R.markdown_tables(results)}"
     nb = json.loads((root / "chapters" / "16_performance.ipynb").read_text())
     cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
     begin = f"<!-- benchmark-table: {device} -->"
     cell = next(c for c in cells if begin in c)
-    shown = cell[cell.index(begin) + len(begin):cell.index(B.TABLE_END, cell.index(begin))]
+    shown = cell[cell.index(begin) + len(begin):cell.index(R.TABLE_END, cell.index(begin))]
     assert shown.strip() == table, (
         f"chapter 16's {device} table differs from benchmarks/results-{device}.json; run "
-        f"python -m utils.benchmark --device {device} --from-results --update-chapter "
+        f"python scripts/benchmark_report.py --device {device} --update-chapter "
         f"chapters/16_performance.ipynb")
     if device == "cpu":
         assert results["fused_gru"]["met"], "the benchmark's FastGRU target is not met"

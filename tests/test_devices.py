@@ -14,11 +14,10 @@ import contextlib
 
 import pytest
 import torch
-from torch import nn
 
 import utils
 from utils import seq2seq as S
-from utils import translation as T
+from tiny_models import TinyLM, tiny_translation
 
 
 @contextlib.contextmanager
@@ -32,13 +31,8 @@ def stray_tensors_go_to_meta():
 
 
 def _translation():
-    pairs = [(["a", "b"], ["x", "y"]), (["b"], ["y"]), (["a"], ["x"]), (["b", "a"], ["y", "x"])] * 3
-    src_vocab, tgt_vocab = T.build_vocabs(pairs, min_freq=1)
-    data = T.encode(pairs, src_vocab, tgt_vocab, 4)
-    torch.manual_seed(0)
-    model = S.EncoderDecoder(S.Seq2SeqEncoder(len(src_vocab), 4, 8, 1),
-                             S.Seq2SeqDecoder(len(tgt_vocab), 4, 8, 1))
-    return data, tgt_vocab, model
+    data, _, tgt, model = tiny_translation()
+    return data, tgt, model
 
 
 def test_the_meta_trick_catches_a_stray_tensor():
@@ -69,24 +63,12 @@ def test_greedy_and_beam_search_create_no_tensor_off_the_model_device():
     assert found
 
 
-class _LM(nn.Module):
-    def __init__(self, vocab_size=6):
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size, 4)
-        self.rnn = nn.GRU(4, 8)
-        self.dense = nn.Linear(8, vocab_size)
-
-    def forward(self, X, state):
-        out, state = self.rnn(self.embedding(X.T), state)
-        return self.dense(out).reshape(-1, self.dense.out_features), state
-
-
 @pytest.mark.parametrize("sampling", ["random", "sequential"])
 def test_language_model_paths_create_no_tensor_off_the_model_device(sampling):
     corpus = torch.arange(300) % 6
     vocab = utils.Vocab(list("abcde"))
     torch.manual_seed(0)
-    model = _LM()
+    model = TinyLM()
     with stray_tensors_go_to_meta():
         history = utils.train_language_model(model, corpus, corpus, batch_size=2, num_steps=5,
                                              lr=0.1, epochs=1, sampling=sampling, plot=False,

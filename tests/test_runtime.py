@@ -59,3 +59,12 @@ def test_choose_device_prefers_cuda_then_mps(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
     assert choose_device() == torch.device("mps")
+
+
+def test_cpu_facts_and_available_devices_describe_this_machine():
+    from utils.runtime import available_devices, cpu_facts
+    facts = cpu_facts()
+    assert isinstance(facts["cpu"], str) and facts["cpu"]
+    assert facts["vector_isa"] in (None, "AVX", "AVX2", "AVX-512")
+    assert facts["logical_cpus"] >= 1
+    assert available_devices()[0] == "cpu"

@@ -11,29 +11,16 @@ import dataclasses
 
 import pytest
 import torch
-from torch import nn
 
 import utils
 from utils import seq2seq as S
-from utils import translation as T
+from tiny_models import TinyLM, tiny_translation
 from utils.training import STOP_REASONS, TrainingHistory
-
-
-class _LM(nn.Module):
-    def __init__(self, vocab_size=6):
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size, 4)
-        self.rnn = nn.GRU(4, 8)
-        self.dense = nn.Linear(8, vocab_size)
-
-    def forward(self, X, state):
-        out, state = self.rnn(self.embedding(X.T), state)
-        return self.dense(out).reshape(-1, self.dense.out_features), state
 
 
 def _lm(**settings):
     torch.manual_seed(0)
-    model, corpus = _LM(), torch.arange(400) % 6
+    model, corpus = TinyLM(), torch.arange(400) % 6
     kwargs = dict(batch_size=2, num_steps=5, epochs=3, plot=False, verbose=False)
     kwargs.update(settings)
     if "optimizer" not in kwargs and "lr" not in kwargs:
@@ -44,11 +31,7 @@ def _lm(**settings):
 
 
 def _s2s(**settings):
-    pairs = [(["a", "b"], ["x", "y"]), (["b"], ["y"]), (["a"], ["x"])] * 8
-    src, tgt = T.build_vocabs(pairs, min_freq=1)
-    data = T.encode(pairs, src, tgt, 4)
-    torch.manual_seed(0)
-    model = S.EncoderDecoder(S.Seq2SeqEncoder(len(src), 4, 8, 1), S.Seq2SeqDecoder(len(tgt), 4, 8, 1))
+    data, _, tgt, model = tiny_translation(copies=6)
     kwargs = dict(bos=tgt["<bos>"], epochs=3, batch_size=4, plot=False, verbose=False)
     kwargs.update(settings)
     if callable(kwargs.get("optimizer")):

@@ -20,8 +20,11 @@ Three measurements, each a function below, and the machine they ran on:
   training function; its training seconds, target tokens per second and test BLEU
   (sacrebleu, tokenize='none'), against the chapter's target: BLEU >= 20 within 150 s.
 
-The results go to ``DIR/results-<device>.json`` (everything, machine included) and
-``DIR/results-<device>.md`` (the tables). Timings depend on the machine and on what
+The results go to ``DIR/results-<device>.json`` (everything, machine included);
+``scripts/benchmark_report.py`` (outside the package: it writes the repository's
+files) turns them into ``DIR/results-<device>.md`` and chapter 16's table, and
+``make bench`` runs both. This module only measures and prints, so it works
+anywhere ``utils`` is importable (a Colab GPU runtime included). Timings depend on the machine and on what
 else it runs: compare numbers from the same run only, on a quiet machine.
 
     python -m utils.benchmark                      # everything on the CPU (about 12 minutes on 2 cores)
@@ -50,7 +53,7 @@ import torch
 from torch import nn
 
 from .models import RNNModel
-from .runtime import set_seed
+from .runtime import cpu_facts, set_seed
 from .scratch_models import FastGRU, GRUScratch, LSTMScratch, RNNScratch
 from .sequences import random_batches, train_valid_split
 from .speed import timed_training_steps
@@ -62,7 +65,6 @@ HIDDEN, EMBED = 256, 32                  # the chapters' sizes
 ENVIRONMENT = ("OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA",
                "OMP_WAIT_POLICY")
 SPEED_TARGET = 0.6                       # FastGRU's tokens/s over nn.GRU's
-TABLE_END = "<!-- end benchmark-table -->"
 
 
 @dataclass(frozen=True)
@@ -218,8 +220,8 @@ def seq2seq_benchmark(time_budget: float | None = None) -> dict:
     """Chapter 13's translator trained from scratch (``utils.CHAPTER13``, no cache), and its BLEU.
 
     Training is ``utils.translator.train_config``, as the chapter's cache would
-    run it (on the CPU: ``utils.train_seq2seq`` keeps the model where its data
-    is). ``time_budget`` (seconds) cuts training short, for ``--quick``. Test BLEU
+    run it, on the CPU (``--device`` applies to the language models; the
+    translator's target is a CPU target). ``time_budget`` (seconds) cuts training short, for ``--quick``. Test BLEU
     is ``utils.evaluate_bleu``: greedy translations of the test pairs scored by
     sacrebleu with tokenize='none'.
     """
@@ -239,15 +241,7 @@ def seq2seq_benchmark(time_budget: float | None = None) -> dict:
 
 def machine(device: str = "cpu") -> dict:
     """What the numbers were measured on: CPU, cores, versions, threads, environment, load."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "logical_cores": os.cpu_count(), "torch": torch.__version__,
+    return {"cpu": cpu_facts()["cpu"], "logical_cores": os.cpu_count(), "torch": torch.__version__,
             "python": platform.python_version(), "threads": torch.get_num_threads(),
             "environment": {name: os.environ.get(name) for name in ENVIRONMENT},
             "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
@@ -269,92 +263,14 @@ def machine_line(m: dict) -> str:
             f"environment: {env}; load average {load} at the start; {m['date']}")
 
 
-def markdown_tables(results: dict) -> str:
-    """The tables of ``results`` (what ``run`` returns) as Markdown, headed by the machine."""
-    lines = [f"Measured on: {machine_line(results['machine'])}.",
-             f"Command: `{results['command']}`.", ""]
-    fused = results.get("fused_gru")
-    if fused:
-        s = fused["settings"]
-        lines += [f"**Scratch GRU against `nn.GRU`**: training tokens/s at hidden size {s['hidden']}, "
-                  f"batch {s['batch_size']}, {s['num_steps']} steps, {s['optimizer']}; median of "
-                  f"{s['rounds']} interleaved rounds of {s['num_batches']} batches.", "",
-                  "| model | tokens/s | ratio to nn.GRU |", "|---|---:|---:|"]
-        for name, rate in fused["tokens_per_second"].items():
-            lines.append(f"| {name} | {_rate(rate)} | {fused['ratio_to_nn_gru'][name]:.2f} |")
-        verdict = "met" if fused["met"] else "missed"
-        lines += ["", f"Target, FastGRU at {fused['target']} x nn.GRU or more: {verdict}.", ""]
-    models = results.get("language_models")
-    if models:
-        budget = models[0]["time_budget"]
-        lines += [f"**Language models** on The Time Machine's characters, each trained with its "
-                  f"chapter's recipe (batch 32, 35 steps, random sampling, clipping at 1, seeded) "
-                  f"for {budget:g} s of training.", "",
-                  f"| model | chapter | optimizer | tokens/s | validation perplexity after "
-                  f"{budget:g} s (lowest on the way) | target | seconds to target |",
-                  "|---|---:|---|---:|---:|---:|---|"]
-        for r in models:
-            reached = (f"{r['seconds_to_target']:.1f} (epoch {r['epochs_to_target']:.3g})"
-                       if r["seconds_to_target"] is not None
-                       else f"not reached within {budget:g} s")
-            last = r["valid_perplexity"]
-            lowest = min(r["history"].get("valid_perplexity") or [last], default=last)
-            ppl = f"{last:.2f} ({lowest:.2f})" if last is not None else "-"
-            target = f"{r['target']:g}" + ("" if r["target_from"].startswith("chapter")
-                                           else f" ({r['target_from']})")
-            lines.append(f"| {r['name']} | {r['chapter']} | {r['optimizer']} | "
-                         f"{_rate(r['tokens_per_second'])} | {ppl} | {target} | {reached} |")
-        lines.append("")
-    s2s = results.get("seq2seq")
-    if s2s:
-        verdict = "met" if s2s["met"] else "missed"
-        lines += ["**Sequence to sequence**: chapter 13's English-French model trained from "
-                  f"scratch on the {s2s['device'].upper()}.", "",
-                  "| model | epochs | training s | target tokens/s | test BLEU | target |",
-                  "|---|---:|---:|---:|---:|---|",
-                  f"| GRU encoder-decoder (chapter 13) | {s2s['epochs']:.3g} | "
-                  f"{s2s['train_seconds']:.1f} | {_rate(s2s['tokens_per_second'])} | "
-                  f"{s2s['test_bleu']:.1f} | {s2s['target']}: {verdict} |", ""]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def write_results(results: dict, out_dir) -> tuple[Path, Path]:
-    """Write ``results-<device>.json`` and ``results-<device>.md`` into ``out_dir``."""
+def write_results(results: dict, out_dir) -> Path:
+    """Write ``results-<device>.json`` into ``out_dir``; the tables are written from it
+    by ``scripts/benchmark_report.py`` (``make bench`` runs both)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    device = results["settings"]["device"]
-    json_path, md_path = out_dir / f"results-{device}.json", out_dir / f"results-{device}.md"
+    json_path = out_dir / f"results-{results['settings']['device']}.json"
     json_path.write_text(json.dumps(results, indent=1) + "\n")
-    md_path.write_text(f"# Benchmark results ({device})\n\n{markdown_tables(results)}")
-    return json_path, md_path
-
-
-def update_chapter(path, device: str, table: str) -> None:
-    """Replace what stands between ``<!-- benchmark-table: DEVICE -->`` and ``TABLE_END``.
-
-    The markers sit in a markdown cell of the notebook at ``path``; the cell's
-    text between them becomes ``table``. Only that cell changes.
-    """
-    path, begin = Path(path), f"<!-- benchmark-table: {device} -->"
-    if not path.is_file():
-        raise FileNotFoundError(f"--update-chapter {path}: no such notebook. Give the chapter that "
-                                f"holds the markers {begin} ... {TABLE_END} in a markdown cell.")
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        if cell["cell_type"] != "markdown" or begin not in source:
-            continue
-        start = source.index(begin) + len(begin)
-        end = source.find(TABLE_END, start)
-        if end < 0:
-            raise ValueError(f"{path}: the marker {begin} has no {TABLE_END} after it in its cell.")
-        source = f"{source[:start]}\n\n{table.strip()}\n\n{source[end:]}"
-        cell["source"] = source.splitlines(keepends=True)
-        text = json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-        path.write_text(text, encoding="utf-8")
-        return
-    raise ValueError(f"{path}: no markdown cell holds the marker {begin}; add it, and "
-                     f"{TABLE_END} below it, where the table should go.")
+    return json_path
 
 
 # --- the command --------------------------------------------------------------------
@@ -378,11 +294,6 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help=f"parts to run: {', '.join(PARTS)}, or lm (every language model)")
     parser.add_argument("--out", default="benchmarks", help="output folder (default benchmarks/)")
     parser.add_argument("--seed", type=int, default=0, help="for every model and batch order")
-    parser.add_argument("--update-chapter", metavar="NOTEBOOK",
-                        help="put the tables between the notebook's benchmark-table markers")
-    parser.add_argument("--from-results", action="store_true",
-                        help="measure nothing: rebuild the Markdown (and the chapter's table) "
-                             "from OUT/results-DEVICE.json")
     args = parser.parse_args(argv)
     if args.budget is None:
         args.budget = 2.0 if args.quick else 60.0
@@ -395,13 +306,10 @@ def parse_args(argv=None) -> argparse.Namespace:
             parser.error(f"--only {name}: no such part; choose from {', '.join(PARTS)}, lm, all.")
         parts += [p for p in GROUPS.get(name, (name,)) if p not in parts]
     args.parts = parts
-    if args.device == "cuda" and not args.from_results and not torch.cuda.is_available():
+    if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: PyTorch sees no CUDA GPU here (torch.cuda.is_available() is "
                      "False); use --device cpu, or a GPU machine (Colab: Runtime > Change runtime "
                      "type > GPU).")
-    if args.update_chapter and not Path(args.update_chapter).is_file():
-        parser.error(f"--update-chapter {args.update_chapter}: no such notebook; give the chapter "
-                     f"that holds the benchmark-table markers (chapters/16_performance.ipynb).")
     return args
 
 
@@ -458,21 +366,12 @@ def run(args: argparse.Namespace, echo=functools.partial(print, flush=True)) -> 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.from_results:
-        path = Path(args.out) / f"results-{args.device}.json"
-        if not path.is_file():
-            sys.exit(f"python -m utils.benchmark: --from-results: {path} does not exist; "
-                     f"run the benchmark first (without --from-results).")
-        results = json.loads(path.read_text())
-    else:
-        tic = time.perf_counter()
-        results = run(args)
-        results["wall_seconds"] = time.perf_counter() - tic
-    json_path, md_path = write_results(results, args.out)
-    print(f"Wrote {json_path} and {md_path}.")
-    if args.update_chapter:
-        update_chapter(args.update_chapter, args.device, markdown_tables(results))
-        print(f"Updated the {args.device} table in {args.update_chapter}.")
+    tic = time.perf_counter()
+    results = run(args)
+    results["wall_seconds"] = time.perf_counter() - tic
+    json_path = write_results(results, args.out)
+    print(f"Wrote {json_path}; its tables: python scripts/benchmark_report.py "
+          f"--device {args.device} --out {args.out}")
     return 0
 
 

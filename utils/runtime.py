@@ -1,9 +1,12 @@
-"""Reproducibility and hardware: ``set_seed``, ``choose_device`` and ``available_devices``."""
+"""Reproducibility and hardware: ``set_seed``, ``choose_device``, ``available_devices``, ``cpu_facts``."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import platform
 import random
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -41,3 +44,25 @@ def available_devices() -> list[str]:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         devices.append("mps")
     return devices
+
+
+def cpu_facts() -> dict:
+    """The CPU's model name, the widest vector instructions it has and its logical CPUs.
+
+    Read from /proc/cpuinfo on Linux; elsewhere the model is ``platform``'s
+    guess and the vector instructions are unknown (None). The one place the
+    book reads it: the execution record, the benchmark and chapter 16 use this.
+    """
+    model, flags = platform.processor() or platform.machine(), set()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+            if model and flags:
+                break
+    isa = next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"))
+                if flag in flags), None)
+    return {"cpu": model, "vector_isa": isa, "logical_cpus": os.cpu_count()}

@@ -29,7 +29,7 @@ import torch
 from .checks import non_negative_int, positive_int, real_number
 from .runtime import set_seed
 from .seq2seq import (EncoderDecoder, Seq2SeqDecoder, Seq2SeqEncoder, Seq2SeqHistory,
-                      greedy_decode, teacher_forcing_input, train_seq2seq)
+                      greedy_decode, train_seq2seq)
 from .translation import (MAX_TOKENS, TranslationData, encode_sentences, load_translation_data,
                           normalize)
 from .bleu import corpus_bleu
