@@ -1,9 +1,9 @@
 """The architecture figures: hand-written SVG files in book/figures/, and the chapters
 that show them.
 
-Every SVG parses, has a viewBox, a <title> and a <desc> (what a screen reader says),
-is at most 720 px wide (so that its text stays legible when a phone shrinks it), and
-carries the shared <style> block unchanged. Every chapter of the mapping in
+Every SVG says that it is the source, parses, has a viewBox, a <title> and a <desc>
+(what a screen reader says), is at most 720 px wide (so that its text stays legible
+when a phone shrinks it), and carries the shared <style> block unchanged. Every chapter of the mapping in
 tests/browser/site_pages.py shows its figure with a figure directive in a markdown
 cell, with alt text. The browser test checks the same figures on the built site.
 """
@@ -56,6 +56,8 @@ def test_there_are_figures_and_each_is_shown_by_a_chapter():
 
 @pytest.mark.parametrize("path", SVG_FILES, ids=lambda p: p.name)
 def test_svg_is_well_formed_and_accessible(path):
+    assert "Hand-written SVG; edit this file." in path.read_text(encoding="utf-8"), \
+        f"{path.name}: the comment that says the SVG is the source is missing"
     root = ET.parse(path).getroot()
     assert root.tag == f"{SVG}svg", f"{path.name}: the root element is {root.tag}, not <svg>"
     view_box = root.get("viewBox")
