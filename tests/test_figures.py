@@ -3,9 +3,10 @@ that show them.
 
 Every SVG says that it is the source, parses, has a viewBox, a <title> and a <desc>
 (what a screen reader says), is at most 720 px wide (so that its text stays legible
-when a phone shrinks it), and carries the shared <style> block unchanged. Every chapter of the mapping in
-tests/browser/site_pages.py shows its figure with a figure directive in a markdown
-cell, with alt text. The browser test checks the same figures on the built site.
+when a phone shrinks it), and carries the shared <style> block unchanged. Every
+chapter of the mapping in tests/browser/site_pages.py shows its figure with a figure
+directive in a markdown cell, with alt text. The browser test checks the same figures
+on the built site.
 """
 
 from __future__ import annotations
