@@ -4,8 +4,10 @@ that show them.
 Every SVG says that it is the source, parses, has a viewBox, a <title> and a <desc>
 (what a screen reader says), is at most 720 px wide (so that its text stays legible
 when a phone shrinks it), and carries the shared <style> block unchanged. Every
-chapter of the mapping in tests/browser/site_pages.py shows its figure with a figure
-directive in a markdown cell, with alt text. The browser test checks the same figures
+chapter of the mapping in tests/browser/site_pages.py shows its figure as a Markdown
+image (``![alt text](../book/figures/NAME.svg)``, which Jupyter, JupyterLab and the
+website all render, where a MyST figure directive shows as a code block outside the
+website), with alt text and a caption paragraph starting "**Figure.**". The browser test checks the same figures
 on the built site.
 """
 
@@ -23,10 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ROOT / "book" / "figures"
 SVG = "{http://www.w3.org/2000/svg}"
 MAX_WIDTH = 720
-# A MyST figure directive and its options, e.g.
-#   ```{figure} ../book/figures/gru_cell.svg
-#   :alt: One step of a GRU ...
-FIGURE_DIRECTIVE = re.compile(r"^```\{figure\}[ \t]+(\S+)[ \t]*\n((?:[ \t]*:[\w-]+:.*\n)*)", re.MULTILINE)
+# A Markdown image and the caption paragraph after it, e.g.
+#   ![One step of a GRU ...](../book/figures/gru_cell.svg)
+#
+#   **Figure.** One step of the GRU of the equations above. ...
+FIGURE_IMAGE = re.compile(r"^!\[([^\]\n]*)\]\(([^)\s]+)\)[ \t]*\n\n(\*\*Figure\.\*\* \S.*)?", re.MULTILINE)
 
 
 def _architecture_figures() -> dict[str, str]:
@@ -91,16 +94,14 @@ def test_chapter_shows_its_figure_with_alt_text(page, figure):
     found = []
     for cell in cells:
         source = "".join(cell["source"])
-        for match in FIGURE_DIRECTIVE.finditer(source):
-            target = match.group(1)
+        for match in FIGURE_IMAGE.finditer(source):
+            alt, target, caption = match.groups()
             if Path(target).name != figure:
                 continue
-            assert cell["cell_type"] == "markdown", f"{notebook.name}: the figure directive is in a {cell['cell_type']} cell"
+            assert cell["cell_type"] == "markdown", f"{notebook.name}: the figure is in a {cell['cell_type']} cell"
             assert (notebook.parent / target).resolve() == (FIGURES / figure).resolve(), \
                 f"{notebook.name}: {target} does not point at book/figures/{figure}"
-            options = dict(re.findall(r"^[ \t]*:([\w-]+):[ \t]*(.*)$", match.group(2), re.MULTILINE))
-            alt = options.get("alt", "").strip()
-            assert alt, f"{notebook.name}: the figure {figure} has no :alt: text"
-            assert "#" not in alt, f"{notebook.name}: the :alt: of {figure} has a '#', which MyST reads as a comment"
+            assert alt.strip(), f"{notebook.name}: the figure {figure} has no alt text"
+            assert caption, f"{notebook.name}: the figure {figure} has no '**Figure.**' caption after it"
             found.append(target)
-    assert found, f"{notebook.name}: no markdown cell shows ../book/figures/{figure} with a figure directive"
+    assert found, f"{notebook.name}: no markdown cell shows ../book/figures/{figure} as ![alt](path)"

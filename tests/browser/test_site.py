@@ -68,19 +68,19 @@ FIGURE_JS = """(name) => [...document.querySelectorAll('article img')]
 def check_architecture_figure(page, visit, where: str) -> None:
     """The chapter shows its figure of ARCHITECTURE_FIGURES: loaded, visible, with alt text.
 
-    Without an :alt: option docutils writes the image's path as its alt text, so an
+    Without alt text docutils writes the image's path as its alt text, so an
     alt that ends with the file name counts as missing."""
     name = ARCHITECTURE_FIGURES.get(page)
     if name is None:
         return
     found = visit.page.evaluate(FIGURE_JS, name)
     assert found, f"{page} ({where}): no <img> of {name}; the chapter's markdown should show it " \
-                  f"with a figure directive (tests/test_figures.py checks the notebook)"
+                  f"as a Markdown image (tests/test_figures.py checks the notebook)"
     for image in found:
         assert image["complete"] and image["naturalWidth"] > 0, f"{page} ({where}): {name} did not load: {image}"
         assert image["width"] > 0, f"{page} ({where}): {name} is not visible: {image}"
         assert image["alt"] and not image["alt"].endswith(name), \
-            f"{page} ({where}): {name} has no alt text (give the figure directive an :alt:): {image}"
+            f"{page} ({where}): {name} has no alt text (give the Markdown image an alt text): {image}"
 
 
 # --- what the server has: status and element ids of each local URL, cached ------------
