@@ -1,6 +1,7 @@
 """What the browser test looks at: where the built site is, its pages (from _toc.yml,
-so that chapters added later are covered without touching the test), and the screen
-sizes it uses. Shared by conftest.py and test_site.py."""
+so that chapters added later are covered without touching the test), the screen
+sizes it uses, and which chapter shows which architecture figure. Shared by
+conftest.py and test_site.py; tests/test_figures.py reads ARCHITECTURE_FIGURES too."""
 
 from __future__ import annotations
 
@@ -44,3 +45,20 @@ def toc_pages() -> list[str]:
 
 PAGES = toc_pages()
 CHAPTER_PAGES = [p for p in PAGES if p.startswith("chapters/")]
+
+
+# The architecture figure (a hand-written SVG in book/figures/) that each chapter
+# shows where it first explains its model. test_site.py checks that the page shows
+# it, loaded and with alt text; tests/test_figures.py checks the SVG files and that
+# the notebook's markdown references each one with an :alt: text.
+ARCHITECTURE_FIGURES = {
+    "chapters/04_rnn_scratch": "rnn_unrolled.svg",
+    "chapters/06_bptt": "bptt_graph.svg",
+    "chapters/07_gru": "gru_cell.svg",
+    "chapters/08_lstm": "lstm_cell.svg",
+    "chapters/10_deep_rnn": "deep_rnn.svg",
+    "chapters/11_bidirectional_rnn": "birnn.svg",
+    "chapters/13_seq2seq": "encoder_decoder.svg",
+    "chapters/14_beam_search": "beam_search_tree.svg",
+    "chapters/15_attention": "attention.svg",
+}

@@ -15,6 +15,9 @@ may fetch nothing but the local server, so a page that needs a CDN fails here:
 - chapters in the theme's dark mode: the figures stay legible (opaque, or on a
   light background) and so do the widgets.
 
+In all three passes, each chapter of site_pages.ARCHITECTURE_FIGURES shows its
+architecture figure (an SVG of book/figures/): loaded, visible and with alt text.
+
 The search page must find "perplexity".
 
 A screenshot of each page in each pass goes to _build/screenshots/{desktop,phone,dark}/.
@@ -32,7 +35,7 @@ from urllib.request import urlopen
 import pytest
 import yaml
 
-from site_pages import CHAPTER_PAGES, PAGES, PHONE, ROOT, SITE
+from site_pages import ARCHITECTURE_FIGURES, CHAPTER_PAGES, PAGES, PHONE, ROOT, SITE
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -49,6 +52,35 @@ def shot(page, folder, name: str) -> None:
     path = folder / f"{name.replace('/', '__')}.jpg"
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True, type="jpeg", quality=70)
+
+
+# --- the architecture figure of a chapter ------------------------------------------------
+
+# Every <img> of the text whose file is `name` (Sphinx copies it to _images/ under
+# the same name), with what a reader gets from it.
+FIGURE_JS = """(name) => [...document.querySelectorAll('article img')]
+  .filter(img => new URL(img.currentSrc || img.src, document.baseURI).pathname.endsWith('/' + name))
+  .map(img => ({src: (img.currentSrc || img.src).slice(-80), complete: img.complete,
+                naturalWidth: img.naturalWidth, alt: (img.getAttribute('alt') || '').trim(),
+                width: img.getBoundingClientRect().width}))"""
+
+
+def check_architecture_figure(page, visit, where: str) -> None:
+    """The chapter shows its figure of ARCHITECTURE_FIGURES: loaded, visible, with alt text.
+
+    Without alt text docutils writes the image's path as its alt text, so an
+    alt that ends with the file name counts as missing."""
+    name = ARCHITECTURE_FIGURES.get(page)
+    if name is None:
+        return
+    found = visit.page.evaluate(FIGURE_JS, name)
+    assert found, f"{page} ({where}): no <img> of {name}; the chapter's markdown should show it " \
+                  f"as a Markdown image (tests/test_figures.py checks the notebook)"
+    for image in found:
+        assert image["complete"] and image["naturalWidth"] > 0, f"{page} ({where}): {name} did not load: {image}"
+        assert image["width"] > 0, f"{page} ({where}): {name} is not visible: {image}"
+        assert image["alt"] and not image["alt"].endswith(name), \
+            f"{page} ({where}): {name} has no alt text (give the Markdown image an alt text): {image}"
 
 
 # --- what the server has: status and element ids of each local URL, cached ------------
@@ -153,6 +185,7 @@ def test_page_on_a_desktop(page, open_page, served, site, screenshots):
     facts = visit.page.evaluate(PAGE_CHECKS_JS)
     shot(visit.page, screenshots / "desktop", page)
     check_loaded_cleanly(page, visit, facts)
+    check_architecture_figure(page, visit, "desktop")
     check_math(page, facts)
     check_widgets(page, facts)
     check_internal_links(page, visit, facts["links"], served, site)
@@ -314,6 +347,7 @@ def test_page_on_a_phone(page, open_page, screenshots):
     assert not facts["offscreen"], \
         f"{page}: on a {PHONE['width']}px screen these run off the side: {facts['offscreen'][:5]}"
     assert not facts["wideImages"], f"{page}: images wider than their box: {facts['wideImages']}"
+    check_architecture_figure(page, visit, f"{PHONE['width']}px phone")
 
 
 # --- dark pass ---------------------------------------------------------------------------
@@ -370,6 +404,7 @@ def test_page_in_dark_mode(page, open_page, screenshots):
     for i, widget in enumerate(facts["widgets"]):
         assert widget["background"] is not None and contrast(widget["background"], widget["text"]) >= 4.5, \
             f"{page}: widget view {i} is hard to read in dark mode: {widget}"
+    check_architecture_figure(page, visit, "dark mode")
 
 
 # --- search ------------------------------------------------------------------------------
