@@ -160,8 +160,8 @@ BAD_DEFAULTS = [
                                       r"the choices: 'time_machine', 'war_of_the_worlds'"),
     (dict(sampling="shuffled"), r"'shuffled' is not one of the choices: 'random', 'sequential'"),
     (dict(optimizer="adam"), r"'adam' is not one of the choices: 'SGD', 'Adam'"),
-    (dict(lr=100), r"defaults\['lr'\] = 100 is out of range: give a number from 0.0001 to 10\."),
-    (dict(lr=0), r"defaults\['lr'\] = 0 is out of range"),
+    (dict(lr=100), r"defaults\['lr'\] = 100 is not one of the choices: 0.0001, 0.0002, .*, 10.0\."),
+    (dict(lr=0), r"defaults\['lr'\] = 0 is not one of the choices"),
     (dict(epochs=0), r"defaults\['epochs'\] = 0 is out of range: give an integer from 1 to 100"),
     (dict(epochs=2.5), r"defaults\['epochs'\] = 2.5 is out of range: give an integer"),
     (dict(batch_size=True), r"defaults\['batch_size'\] = True is out of range"),
@@ -411,3 +411,11 @@ def test_a_setting_that_cannot_work_from_the_button_is_shown_too():
     run_button(pg)
     assert "color:#b00" in pg.status.value and "batch_size=512" in pg.status.value
     assert pg.model is None and buttons(pg) == IDLE
+
+
+def test_the_learning_rate_slider_holds_exact_values():
+    # a FloatLogSlider with step 0.1 showed (and could send back) 10 ** -2.3 = 0.00501 for 0.005
+    from utils.playground import LEARNING_RATES
+    values = [value for _, value in LEARNING_RATES]
+    assert values[0] == 0.0001 and values[-1] == 10.0 and 0.005 in values and 2.0 in values
+    assert [label for label, _ in LEARNING_RATES][5] == "0.005"

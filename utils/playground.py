@@ -36,6 +36,8 @@ from .widgets import Controls, control_row, error_html
 CORPORA = [("The Time Machine", "time_machine"), ("The War of the Worlds", "war_of_the_worlds")]
 PLAYGROUND_HIDDEN_SIZES = [8, 16, 32, 64, 128, 256, 512, 1024]
 CLIPS = ["off", 0.1, 0.5, 1.0, 5.0, 10.0]   # 'off': no gradient clipping
+LEARNING_RATES = [(f"{float(f'{m}e{e}'):g}", float(f"{m}e{e}"))   # 0.0001, 0.0002, ... 10
+                  for e in range(-4, 2) for m in (1, 2, 5) if float(f"{m}e{e}") <= 10]
 GENERATED_CHARS = 150                        # characters generated after the prefix
 
 
@@ -61,8 +63,9 @@ def _controls(model_names: list[str]) -> dict:
     return {
         "model": dropdown("model", model_names, model_names[0]),
         "hidden_size": dropdown("hidden size", PLAYGROUND_HIDDEN_SIZES, 256),
-        "lr": widgets.FloatLogSlider(description="learning rate", value=1.0, base=10, min=-4,
-                                     max=1, step=0.1, readout_format=".3g", style=style),
+        # exact values: a log slider snaps 0.005 to 10 ** -2.3 = 0.00501
+        "lr": widgets.SelectionSlider(description="learning rate", options=LEARNING_RATES,
+                                      value=1.0, style=style),
         "optimizer": dropdown("optimizer", ["SGD", "Adam"], "SGD"),
         "num_steps": int_slider("steps", 35, 1, 200),
         "batch_size": int_slider("batch size", 32, 1, 512),
@@ -79,7 +82,7 @@ def _controls(model_names: list[str]) -> dict:
 
 def _checked(name: str, control, value):
     """``value`` if ``control`` can hold it, else a ValueError naming the setting and its range."""
-    if isinstance(control, widgets.Dropdown):
+    if isinstance(control, (widgets.Dropdown, widgets.SelectionSlider)):
         allowed = [v for _, v in control.options]
         if name == "clip" and value is None:
             value = "off"
