@@ -1,5 +1,6 @@
 """utils.below: the bound a difference meets, printed the same on every machine."""
 
+import json
 import math
 
 import numpy as np
@@ -38,3 +39,30 @@ def test_a_bad_bound_is_refused(bound):
 def test_a_value_that_is_not_one_number_is_refused(value):
     with pytest.raises(TypeError, match="value must be a number"):
         utils.below(value, 1e-6)
+
+
+def _record(folder, offset, chapters):
+    (folder / f"seed-{offset}.json").write_text(json.dumps(
+        {"kind": "seed", "seed_offset": offset, "chapters": chapters}), encoding="utf-8")
+
+
+def test_seed_outputs_reads_what_other_seeds_printed(tmp_path):
+    cells = {"a": {"equal": False, "new": "ppl 5.31\n"}, "b": {"equal": True}}
+    _record(tmp_path, 2, {"04_rnn_scratch": {"cells": {"a": {"equal": False, "new": "ppl 5.20\n"}}}})
+    _record(tmp_path, 1, {"04_rnn_scratch": {"cells": cells}, "05_rnn_concise": {"cells": {}}})
+    assert utils.seed_outputs("04_rnn_scratch", tmp_path) == {1: ["ppl 5.31\n"], 2: ["ppl 5.20\n"]}
+    assert utils.seed_outputs("07_gru", tmp_path) == {}
+
+
+def test_seed_outputs_is_empty_without_the_repository(tmp_path):
+    assert utils.seed_outputs("04_rnn_scratch", tmp_path / "missing") == {}
+
+
+def test_seed_outputs_names_a_bad_chapter():
+    with pytest.raises(ValueError, match="04_rnn_scratch.*'chapter 4'"):
+        utils.seed_outputs("chapter 4")
+
+
+def test_the_repository_holds_seed_records_for_every_chapter():
+    records = utils.seed_outputs("04_rnn_scratch")
+    assert sorted(records) == [1, 2, 3]

@@ -10,8 +10,11 @@ instead, and the check fails if it does not:
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
+import re
+from pathlib import Path
 
 
 def _short(bound: float) -> str:
@@ -40,3 +43,30 @@ def below(value, bound: float) -> str:
     if not number < bound:            # NaN fails too
         raise AssertionError(f"{number:.3g} is not below {_short(bound)}")
     return f"< {_short(bound)}"
+
+
+SPREAD = Path(__file__).resolve().parent.parent / "benchmarks" / "spread"
+
+
+def seed_outputs(chapter: str, spread: Path | None = None) -> dict[int, list[str]]:
+    """What ``chapter`` printed when ``make spread`` ran it from other seeds.
+
+    ``make spread NB=chapters/CHAPTER.ipynb`` re-executes a chapter with every seed
+    given to ``set_seed`` moved by 1, 2 and 3, and records in
+    benchmarks/spread/seed-K.json the text of every compared cell that came out
+    differently. Returns {K: [those texts]}, K ascending; a chapter reads its own
+    results off them to show a comparison over seeds without training again.
+    Empty where the book's repository is not at hand (an installed package, Colab).
+    """
+    folder = SPREAD if spread is None else Path(spread)
+    if not isinstance(chapter, str) or not re.fullmatch(r"\d\d_\w+", chapter):
+        raise ValueError(f"chapter must be a chapter's file name without .ipynb, such as "
+                         f"'04_rnn_scratch', got {chapter!r}.")
+    found = {}
+    for path in sorted(folder.glob("seed-*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        cells = record.get("chapters", {}).get(chapter)
+        if cells is not None:
+            found[int(record["seed_offset"])] = [cell["new"] for cell in cells["cells"].values()
+                                                 if "new" in cell]
+    return dict(sorted(found.items()))
