@@ -63,6 +63,29 @@ def test_seed_outputs_names_a_bad_chapter():
         utils.seed_outputs("chapter 4")
 
 
+def test_seed_values_reads_one_number_per_pattern_and_skips_incomplete_records(tmp_path):
+    _record(tmp_path, 1, {"07_gru": {"cells": {
+        "a": {"equal": False, "new": "scratch 4.20\n"},
+        "b": {"equal": False, "new": "torch 4.18\nscratch 9.99\n"}}}})
+    _record(tmp_path, 2, {"07_gru": {"cells": {"a": {"equal": False, "new": "scratch 4.21\n"}}}})
+    got = utils.seed_values("07_gru", r"scratch ([\d.]+)", r"torch ([\d.]+)", spread=tmp_path)
+    assert got == {1: (4.20, 4.18)}          # offset 2 printed no "torch" line
+    assert utils.seed_values("07_gru", r"scratch ([\d.]+)", spread=tmp_path) == {1: (4.20,), 2: (4.21,)}
+
+
+@pytest.mark.parametrize("patterns, message", [
+    ((), "at least one pattern"),
+    ((r"scratch [\d.]+",), "exactly one group.*has 0"),
+    ((r"(scratch) ([\d.]+)",), "has 2"),
+    ((r"scratch (",), "must be a regular expression"),
+    ((r"(scratch) [\d.]+",), "captured 'scratch', not a number"),
+])
+def test_seed_values_says_what_is_wrong_with_a_pattern(tmp_path, patterns, message):
+    _record(tmp_path, 1, {"07_gru": {"cells": {"a": {"equal": False, "new": "scratch 4.20\n"}}}})
+    with pytest.raises(ValueError, match=message):
+        utils.seed_values("07_gru", *patterns, spread=tmp_path)
+
+
 def test_the_repository_holds_seed_records_for_every_chapter():
     records = utils.seed_outputs("04_rnn_scratch")
     assert sorted(records) == [1, 2, 3]

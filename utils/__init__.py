@@ -10,7 +10,8 @@ lives here, one small module per idea:
   ``lengths_tensor``, ``evaluating``, ``model_device``, ...)
 - ``runtime``: ``set_seed``, ``choose_device`` and ``available_devices``
 - ``verify``: ``below``, how a check prints the bound a difference meets, and
-  ``seed_outputs``, what a chapter printed from other seeds (``make spread``)
+  ``seed_outputs``, what a chapter printed from other seeds (``make spread``), and
+  ``seed_values``, the numbers read off it
 - ``training``: gradient clipping, ``train_language_model``, ``evaluate_perplexity``
 - ``generation``: text from a language model (greedy or with temperature)
 - ``progress``: a live training plot for notebooks
@@ -42,7 +43,7 @@ from .sequences import (batches, num_batches, random_batches, sequential_batches
                         train_valid_split)
 from .text import Vocab, clean_text, load_corpus, tokenize
 from .runtime import available_devices, choose_device, set_seed
-from .verify import below, seed_outputs
+from .verify import below, seed_outputs, seed_values
 from .training import (History, clip_gradients, detach_state, evaluate_perplexity,
                        gradient_norm, model_parameters, train_language_model)
 from .models import RNNModel
@@ -87,6 +88,7 @@ __all__ = [
     "History", "available_devices", "choose_device", "clip_gradients", "detach_state", "evaluate_perplexity",
     "gradient_norm", "model_parameters", "set_seed", "train_language_model", "below",
     "seed_outputs",
+    "seed_values",
     "generate", "LivePlot", "figure_png", "in_notebook", "Explorer", "explorer",
     "RNNModel", "Playground", "playground",
     "MAX_TOKENS", "NUM_TEST", "NUM_VALID", "Encoded", "TranslationData", "build_vocabs", "encode",

@@ -70,3 +70,44 @@ def seed_outputs(chapter: str, spread: Path | None = None) -> dict[int, list[str
             found[int(record["seed_offset"])] = [cell["new"] for cell in cells["cells"].values()
                                                  if "new" in cell]
     return dict(sorted(found.items()))
+
+
+def seed_values(chapter: str, *patterns: str,
+                spread: Path | None = None) -> dict[int, tuple[float, ...]]:
+    """The numbers that ``patterns`` capture in what ``chapter`` printed from other seeds.
+
+    Each pattern is a regular expression with one group around a number, such as
+    ``r"validation perplexity ([\\d.]+)"``. For every seed offset K of
+    ``seed_outputs(chapter)``, each pattern is searched in the printed texts in turn
+    and its first match counts. Returns {K: (one float per pattern)}, K ascending,
+    for the offsets where every pattern matched (a record made before the cell
+    printed that text has no match, and is left out).
+    """
+    if not patterns:
+        raise ValueError("give at least one pattern, such as r'perplexity ([\\d.]+)'.")
+    compiled = []
+    for pattern in patterns:
+        try:
+            regex = re.compile(pattern)
+        except (TypeError, re.error) as error:
+            raise ValueError(f"pattern must be a regular expression, got {pattern!r} "
+                             f"({error}).") from None
+        if regex.groups != 1:
+            raise ValueError(f"each pattern needs exactly one group, around the number, such "
+                             f"as r'perplexity ([\\d.]+)'; {pattern!r} has {regex.groups}.")
+        compiled.append(regex)
+    found = {}
+    for offset, texts in seed_outputs(chapter, spread).items():
+        values = []
+        for regex in compiled:
+            match = next((m for m in map(regex.search, texts) if m), None)
+            if match is None:
+                break
+            try:
+                values.append(float(match.group(1)))
+            except ValueError:
+                raise ValueError(f"the group of {regex.pattern!r} captured {match.group(1)!r}, "
+                                 f"not a number; put the group around the digits only.") from None
+        else:
+            found[offset] = tuple(values)
+    return found
