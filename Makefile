@@ -1,7 +1,7 @@
 # Two commands set everything up on a fresh machine (see README.md):
 #   make book   build the website into _build/html
 #   make test   run every test: unit tests, notebook hygiene, nbval as on another machine,
-#               the Colab path, the site build, the site in a browser
+#               the Colab and Binder paths, the site build, the site in a browser
 # and more:
 #   make execute [NB=chapters/02_text_preprocessing.ipynb]   re-execute notebooks in place
 #   make nbval [NB=...]         re-execute and compare with the saved outputs, on this machine
@@ -91,7 +91,7 @@ test: $(STAMP)
 	step "1/5 unit tests and notebook hygiene" && $(MAKE) --no-print-directory unit && \
 	step "2/5 nbval over chapters/, computing as $(MACHINE) (tolerances: tests/nbval_approx.py)" && \
 	$(MAKE) --no-print-directory $(if $(filter native,$(MACHINE)),nbval,nbval-foreign) && \
-	step "3/5 the Colab path, simulated" && $(MAKE) --no-print-directory colab && \
+	step "3/5 the Colab and Binder paths, simulated" && $(MAKE) --no-print-directory colab && \
 	step "4/5 the site build, warnings as errors" && $(MAKE) --no-print-directory book && \
 	step "5/5 the site in a browser (built in step 4)" && $(BROWSER_TEST) && \
 	echo "== all tests passed in $$(( $$(date +%s) - start )) s"

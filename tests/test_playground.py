@@ -114,7 +114,7 @@ def test_building_trains_nothing_and_prints_nothing(capsys):
 def test_the_initial_view_is_the_same_every_time():
     first, second = playground({"RNN": Factory()}), playground({"RNN": Factory()})
     assert bytes(first.image.value) == bytes(second.image.value)
-    assert bytes(first.image.value) == module.perplexity_png(None, 10, "press Train")
+    assert bytes(first.image.value) == module.perplexity_png(None, 10, "not trained yet")
     assert first.status.value == second.status.value
 
 

@@ -4,7 +4,7 @@
 buttons Train, Stop and Generate, a perplexity plot and generated text. Like
 ``widgets.Explorer`` it shows results in ``Image`` and ``HTML`` widgets, never
 by printing, and building it trains nothing: the saved notebook, nbval and the
-website see one stable view (an empty plot titled "press Train").
+website see one stable view (an empty plot titled "not trained yet").
 
 The Train button trains in a background thread, so the kernel stays free and
 Stop ends training after the current batch. ``Playground.train()`` trains in
@@ -117,7 +117,7 @@ def perplexity_png(history: History | None, epochs: int, title: str) -> bytes:
 
 @functools.lru_cache(maxsize=None)
 def _empty_plot(epochs: int) -> bytes:
-    return perplexity_png(None, epochs, "press Train")  # the same for every build: draw it once
+    return perplexity_png(None, epochs, "not trained yet")  # the same for every build: draw it once
 
 
 class Playground(Controls, widgets.VBox):

@@ -9,7 +9,9 @@ may fetch nothing but the local server, so a page that needs a CDN fails here:
   loaded, every formula typeset by MathJax, every widget view rendered, every
   internal link (and #anchor) resolves; on chapters, the solutions of the
   exercises stay hidden until clicked, and the launch (Colab, Binder) and download
-  buttons point at the right notebook;
+  buttons point at the right notebook; under every widget a note says that no
+  Python runs on the website and links the chapter on Colab and Binder, and a
+  press on one of the widget's controls makes the note say so at once;
 - on a phone (390x844), with every solution open: nothing runs off the side of the
   screen unless it sits in a box that scrolls, and no image is wider than its box;
 - chapters in the theme's dark mode: the figures stay legible (opaque, or on a
@@ -193,6 +195,7 @@ def test_page_on_a_desktop(page, open_page, served, site, screenshots):
     if page in CHAPTER_PAGES:
         check_launch_and_download_buttons(page, facts["links"], site)
         check_solutions_are_hidden_until_clicked(page, visit)
+    check_widgets_say_where_they_run(page, visit, screenshots)      # last: it presses controls
 
 
 def check_loaded_cleanly(page, visit, facts):
@@ -279,6 +282,52 @@ def check_launch_and_download_buttons(page, links, site):
     with urlopen(download, timeout=30) as response:
         nb = json.loads(response.read())
     assert nb.get("nbformat") == 4 and nb.get("cells"), f"{page}: the downloaded .ipynb is not a notebook"
+
+
+NOTES_JS = """() => [...document.querySelectorAll(
+    'script[type="application/vnd.jupyter.widget-view+json"]')].map(script => {
+  const output = script.closest('.cell_output') || script.parentElement;
+  const note = output.querySelector('.widget-frozen-note');
+  return note && {text: note.textContent, links: [...note.querySelectorAll('a')].map(a => a.href),
+                  pressed: note.classList.contains('widget-frozen-note--pressed'),
+                  shown: note.checkVisibility() && note.getBoundingClientRect().height > 0};
+})"""
+CONTROLS = ":is(button, input, select, textarea):enabled:visible, .noUi-handle:visible"
+
+
+def check_widgets_say_where_they_run(page, visit, screenshots):
+    """Under every widget a note says that no Python runs on the website, with links to
+    the chapter on Colab and Binder; pressing a control of that widget makes the note
+    say that the control needs a running Python (book/_static/widgets.js)."""
+    expected = notebook_widget_views(page)
+    if not expected:
+        return
+    repo = CONFIG["repository"]
+    owner_repo = urlsplit(repo["url"]).path.strip("/")
+    notebook = str(PurePosixPath(repo.get("path_to_book") or ".") / f"{page}.ipynb")
+    colab = f"{CONFIG['launch_buttons']['colab_url'].rstrip('/')}/github/{owner_repo}/blob/{repo['branch']}/{notebook}"
+    binder = f"{CONFIG['launch_buttons']['binderhub_url'].rstrip('/')}/v2/gh/{owner_repo}/{repo['branch']}"
+
+    notes = visit.page.evaluate(NOTES_JS)
+    assert len(notes) == expected and all(notes), f"{page}: a widget has no note under it: {notes}"
+    for i, note in enumerate(notes):
+        assert note["shown"] and "no Python runs" in note["text"] and not note["pressed"], \
+            f"{page}: widget {i}'s note is hidden, pressed or says something else: {note}"
+        assert colab in note["links"] and any(h.startswith(binder) and h.endswith(notebook)
+                                              for h in note["links"]), \
+            f"{page}: widget {i}'s note does not link this chapter on Colab and Binder: {note['links']}"
+
+    outputs = visit.page.locator('.cell_output:has(script[type="application/vnd.jupyter.widget-view+json"])')
+    assert outputs.count() == expected
+    for i in range(expected):
+        control = outputs.nth(i).locator(".widget-subarea").locator(CONTROLS).first
+        assert control.count(), f"{page}: widget {i} shows no control to press"
+        control.scroll_into_view_if_needed()
+        control.click()
+        note = visit.page.evaluate(NOTES_JS)[i]
+        assert note["pressed"] and note["text"].startswith("That control needs a running Python"), \
+            f"{page}: pressing a control of widget {i} did not say where it runs: {note}"
+    shot(visit.page, screenshots / "pressed", page)
 
 
 SOLUTIONS_JS = """() => [...document.querySelectorAll('article details')].map(d => {
