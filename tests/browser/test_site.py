@@ -262,20 +262,26 @@ def check_source_download(page, links, site):
     assert source in links, f"{page}: no download button for its source ({source})"
 
 
-def check_launch_and_download_buttons(page, links, site):
-    """The rocket menu opens this notebook on Colab and Binder from the repository and
-    branch in _config.yml; the download menu gives the .ipynb file."""
+def launch_targets(page):
+    """(the Colab URL of this page's notebook, the start of its Binder URLs, the
+    notebook's path in the repository), from the repository and branch in _config.yml."""
     repo = CONFIG["repository"]
     owner_repo = urlsplit(repo["url"]).path.strip("/")
     notebook = str(PurePosixPath(repo.get("path_to_book") or ".") / f"{page}.ipynb")
     colab = CONFIG["launch_buttons"]["colab_url"].rstrip("/")
     binder = CONFIG["launch_buttons"]["binderhub_url"].rstrip("/")
+    return (f"{colab}/github/{owner_repo}/blob/{repo['branch']}/{notebook}",
+            f"{binder}/v2/gh/{owner_repo}/{repo['branch']}?", notebook)
 
-    expected_colab = f"{colab}/github/{owner_repo}/blob/{repo['branch']}/{notebook}"
-    assert expected_colab in links, f"{page}: no Colab button to {expected_colab}"
-    binder_links = [h for h in links if h.startswith(f"{binder}/v2/gh/{owner_repo}/{repo['branch']}?")]
+
+def check_launch_and_download_buttons(page, links, site):
+    """The rocket menu opens this notebook on Colab and Binder from the repository and
+    branch in _config.yml; the download menu gives the .ipynb file."""
+    colab, binder, notebook = launch_targets(page)
+    assert colab in links, f"{page}: no Colab button to {colab}"
+    binder_links = [h for h in links if h.startswith(binder)]
     assert binder_links and all(h.endswith(f"/{notebook}") for h in binder_links), \
-        f"{page}: no Binder button for {notebook} on branch {repo['branch']}: {binder_links}"
+        f"{page}: no Binder button for {notebook} ({binder}...): {binder_links}"
 
     download = site + f"_sources/{page}.ipynb"
     assert download in links, f"{page}: no download button for the .ipynb ({download})"
@@ -302,12 +308,7 @@ def check_widgets_say_where_they_run(page, visit, screenshots):
     expected = notebook_widget_views(page)
     if not expected:
         return
-    repo = CONFIG["repository"]
-    owner_repo = urlsplit(repo["url"]).path.strip("/")
-    notebook = str(PurePosixPath(repo.get("path_to_book") or ".") / f"{page}.ipynb")
-    colab = f"{CONFIG['launch_buttons']['colab_url'].rstrip('/')}/github/{owner_repo}/blob/{repo['branch']}/{notebook}"
-    binder = f"{CONFIG['launch_buttons']['binderhub_url'].rstrip('/')}/v2/gh/{owner_repo}/{repo['branch']}"
-
+    colab, binder, notebook = launch_targets(page)
     notes = visit.page.evaluate(NOTES_JS)
     assert len(notes) == expected and all(notes), f"{page}: a widget has no note under it: {notes}"
     for i, note in enumerate(notes):
