@@ -12,6 +12,9 @@
 #               about 12 minutes; writes benchmarks/results-cpu.json and .md; not part of
 #               make test). Options via BENCH_ARGS, e.g. make bench BENCH_ARGS=--quick,
 #               and REPORT_ARGS for the report, e.g. --update-chapter chapters/16_performance.ipynb
+#   make time-cells [NB=...]    the seconds of every code cell, the slowest first
+#               (scripts/time_cells.py; writes nothing back to the notebooks; options via
+#               TIME_ARGS, e.g. TIME_ARGS="--json benchmarks/cell-times.json")
 #   make spread [NB=...]        how far the checked numbers move on other machines and
 #               with other seeds (benchmarks/spread/, benchmarks/spread.md; about an hour)
 # All of them create (or reuse) the virtual environment .venv from requirements.txt.
@@ -46,7 +49,7 @@ FOREIGN := ATEN_CPU_CAPABILITY=default MKL_CBWR=AUTO ONEDNN_MAX_CPU_ISA=ALL OPEN
 # settings above instead.
 MACHINE ?= foreign
 
-.PHONY: book test execute lab unit nbval nbval-foreign colab browser bench spread clean
+.PHONY: book test execute lab unit nbval nbval-foreign colab browser bench spread time-cells clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -110,6 +113,13 @@ bench: $(STAMP)
 
 # Each variant re-executes copies of the chapters (about 12 minutes for all of them).
 SPREAD := $(BIN)/python scripts/measure_spread.py
+# An empty model cache, so that chapters 14 and 15 train what a new reader's machine trains
+# (chapter 15 loads chapter 13's model, trained a moment earlier in the same run).
+time-cells: $(STAMP)
+	rm -rf _build/cache-time-cells
+	RNN_BOOK_CACHE=$(CURDIR)/_build/cache-time-cells $(BIN)/python scripts/time_cells.py \
+		$(TIME_ARGS) $(or $(NB),$(sort $(wildcard chapters/[0-9][0-9]_*.ipynb)))
+
 spread: $(STAMP)
 	env $(FOREIGN) $(SPREAD) --label foreign $(NB)
 	env -u ATEN_CPU_CAPABILITY -u MKL_CBWR -u ONEDNN_MAX_CPU_ISA OMP_NUM_THREADS=1 $(SPREAD) --label plain-1-thread $(NB)

@@ -4,6 +4,7 @@ import math
 import re
 import string
 
+import numpy as np
 import pytest
 import torch
 
@@ -169,7 +170,18 @@ def test_a_bad_num_tokens_is_refused(time_machine, num_tokens):
         generate(favouring(vocab, "e"), vocab, "the", num_tokens)
 
 
-@pytest.mark.parametrize("temperature", [-1, -0.5, math.nan, math.inf, True, "1", None])
+@pytest.mark.parametrize("temperature, greedy", [(np.float32(0.01), False), (np.float64(0.01), False),
+                                                 (np.int64(0), True), (np.float32(0.0), True)])
+def test_a_numpy_temperature_is_a_number(time_machine, temperature, greedy):
+    # issue 14: np.float32(0.01) was refused as "must be 0 (greedy) or a positive number"
+    vocab = time_machine[1]
+    generator = None if greedy else torch.Generator().manual_seed(0)
+    assert generate(favouring(vocab, "q"), vocab, "a", 20, temperature=temperature,
+                    generator=generator) == "a" + "q" * 20
+
+
+@pytest.mark.parametrize("temperature", [-1, -0.5, math.nan, math.inf, True, np.bool_(True),
+                                         np.float32(-1), "1", None])
 def test_a_bad_temperature_is_refused(time_machine, temperature):
     vocab = time_machine[1]
     with pytest.raises(ValueError, match=rf"temperature must be 0 \(greedy\) or a positive number, "

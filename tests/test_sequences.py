@@ -59,6 +59,13 @@ def test_train_valid_split_rejects_a_bad_fraction(fraction):
         train_valid_split(torch.arange(100), fraction)
 
 
+@pytest.mark.parametrize("fraction", [np.float32(0.1), np.float64(0.1)])
+def test_train_valid_split_accepts_a_numpy_fraction(fraction):
+    # issue 14: np.float32(0.1) was refused as "must be between 0 and 1"
+    train, valid = train_valid_split(torch.arange(100), fraction)
+    assert torch.equal(valid, torch.arange(90, 100)) and torch.equal(train, torch.arange(90))
+
+
 @pytest.mark.parametrize("fraction", ["0.1", None])
 def test_train_valid_split_names_a_fraction_of_the_wrong_type(fraction):
     with pytest.raises(ValueError, match="valid_fraction"):
@@ -150,6 +157,18 @@ def test_negative_index_is_an_error(iterate):
     corpus[50] = -3
     with pytest.raises(ValueError, match=r"negative index \(-3\)"):
         iterate(corpus, 2, 3)
+
+
+@ITERATORS
+def test_batches_do_not_share_memory_with_the_corpus(iterate):
+    # issue 14: sequential batches were views, so X.zero_() changed the corpus
+    corpus = torch.arange(100)
+    for X, Y in iterate(corpus, 2, 5, torch.Generator().manual_seed(0)):
+        assert not np.shares_memory(X.numpy(), corpus.numpy())
+        assert not np.shares_memory(Y.numpy(), corpus.numpy())
+        X.fill_(-1)
+        Y.fill_(-1)
+    assert torch.equal(corpus, torch.arange(100))
 
 
 @ITERATORS

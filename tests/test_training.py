@@ -306,6 +306,12 @@ def test_evaluate_perplexity_of_uniform_logits_is_the_vocab_size():
         pytest.approx(7, abs=1e-4)
 
 
+def test_evaluate_perplexity_of_a_model_that_outputs_nan_is_nan_not_inf(make_scratch_rnn):
+    # issue 14: exp(nan) used to be reported as an infinite perplexity
+    model = NanAfter(make_scratch_rnn(), after=0)
+    assert math.isnan(evaluate_perplexity(model, cyclic_corpus(), 4, 5))
+
+
 def test_evaluate_perplexity_of_a_perfect_model_is_one():
     assert evaluate_perplexity(ScriptedLogits("next"), cyclic_corpus(), 4, 5) == \
         pytest.approx(1.0, abs=1e-6)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .checks import evaluating, positive_int
+from .checks import evaluating, positive_int, real_number
 from .text import TOKEN_TYPES, Vocab
 from .training import begin_state, forward, model_parameters
 
@@ -29,9 +29,11 @@ def generate(model, vocab: Vocab, prefix: str, num_tokens: int, temperature: flo
     if not isinstance(prefix, str) or not prefix.strip():
         raise ValueError(f"prefix must be a non-empty string, got {prefix!r}.")
     num_tokens = positive_int("num_tokens", num_tokens)
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
-            or not temperature >= 0 or temperature == float("inf"):
-        raise ValueError(f"temperature must be 0 (greedy) or a positive number, got {temperature!r}.")
+    try:   # numpy numbers too (a reader's sweep may produce them), as a plain float
+        temperature = real_number("temperature", temperature, low=0)
+    except ValueError:
+        raise ValueError(f"temperature must be 0 (greedy) or a positive number, "
+                         f"got {temperature!r}.") from None
     if not isinstance(vocab, Vocab):
         raise TypeError(f"vocab must be a Vocab, got a {type(vocab).__name__}.")
     tokens = list(prefix) if token == "char" else prefix.split()

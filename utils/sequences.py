@@ -12,7 +12,7 @@ from typing import Iterator
 
 import torch
 
-from .checks import non_negative_int, positive_int, token_tensor
+from .checks import non_negative_int, positive_int, real_number, token_tensor
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -24,10 +24,13 @@ def train_valid_split(corpus, valid_fraction: float = 0.1) -> tuple[torch.Tensor
     stretch of the book that the model never reads while training.
     """
     corpus = token_tensor("corpus", corpus)
-    if isinstance(valid_fraction, bool) or not isinstance(valid_fraction, (int, float)) \
-            or not 0 < valid_fraction < 1:
+    try:   # numpy numbers too, as a plain float
+        fraction = real_number("valid_fraction", valid_fraction, 0, 1)
+    except ValueError:
+        fraction = None
+    if fraction is None or not 0 < fraction < 1:      # the ends are excluded: both parts non-empty
         raise ValueError(f"valid_fraction must be between 0 and 1, got {valid_fraction!r}.")
-    num_valid = int(len(corpus) * valid_fraction)
+    num_valid = int(len(corpus) * fraction)
     if num_valid < 1 or num_valid >= len(corpus):
         raise ValueError(f"A corpus of {len(corpus)} tokens is too short to split with "
                          f"valid_fraction={valid_fraction}: both parts must be non-empty.")
