@@ -1,9 +1,10 @@
-"""utils.numpy_rnn computes exactly what chapter 9's first half writes, cell by cell.
+"""utils.numpy_rnn computes exactly what the first halves of chapters 6 and 9 write.
 
-The second half of chapter 9 (09_numpy_training) imports the framework from
-utils.numpy_rnn instead of repeating the first half's cells. These tests run the
-first half's code cells and hold the two against each other: the same names, and
-bit for bit the same outputs, gradients, optimizer steps and checks.
+The second halves of chapter 6 (06_truncation_clipping) and chapter 9
+(09_numpy_training) import their NumPy code from utils.numpy_rnn instead of
+repeating the first halves' cells. These tests run the first halves' code cells
+and hold the two against each other: the same names, and bit for bit the same
+outputs, gradients, optimizer steps and checks.
 """
 
 from __future__ import annotations
@@ -20,34 +21,78 @@ import pytest
 from utils import numpy_rnn
 
 matplotlib.use("Agg")
-CHAPTER = Path(__file__).resolve().parent.parent / "chapters" / "09_numpy_framework.ipynb"
-SECOND_HALF = CHAPTER.with_name("09_numpy_training.ipynb")
+CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
+FIRST_HALVES = {6: CHAPTERS / "06_bptt.ipynb", 9: CHAPTERS / "09_numpy_framework.ipynb"}
+SECOND_HALVES = {6: CHAPTERS / "06_truncation_clipping.ipynb",
+                 9: CHAPTERS / "09_numpy_training.ipynb"}
+# The names of utils.numpy_rnn that each first half defines.
+CHAPTER6 = ["text_batch", "init_params", "rnn_forward", "cross_entropy", "rnn_backward",
+            "last_step_gradient_norms", "numerical_gradient", "relative_error"]
+CHAPTER9 = [name for name in numpy_rnn.__all__ if name not in CHAPTER6[:6]]
+
+
+def _run(path):
+    namespace = {"__name__": f"chapter_{path.stem}"}
+    cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    with contextlib.redirect_stdout(io.StringIO()):
+        for i, cell in enumerate(cells):
+            exec(compile(cell.source, f"{path.name}, code cell {i}", "exec"), namespace)
+    return namespace
 
 
 @pytest.fixture(scope="module")
 def chapter():
     """The namespace of chapter 9's first half after running all its code cells."""
-    namespace = {"__name__": "chapter09"}
-    cells = [c for c in nbformat.read(CHAPTER, as_version=4).cells if c.cell_type == "code"]
-    with contextlib.redirect_stdout(io.StringIO()):
-        for i, cell in enumerate(cells):
-            exec(compile(cell.source, f"{CHAPTER.name}, code cell {i}", "exec"), namespace)
-    return namespace
+    return _run(FIRST_HALVES[9])
 
 
-def test_every_name_of_the_module_is_defined_by_the_chapter(chapter):
-    missing = [name for name in numpy_rnn.__all__ if name not in chapter]
-    assert not missing, f"utils.numpy_rnn has names that chapter 9 does not define: {missing}"
+@pytest.fixture(scope="module")
+def chapter6():
+    """The namespace of chapter 6's first half after running all its code cells."""
+    return _run(FIRST_HALVES[6])
 
 
-def test_the_second_half_imports_only_what_the_module_has():
-    imports = [c.source for c in nbformat.read(SECOND_HALF, as_version=4).cells
+def test_every_name_of_the_module_is_defined_by_a_chapter(chapter, chapter6):
+    assert sorted(set(CHAPTER6) | set(CHAPTER9)) == sorted(numpy_rnn.__all__)
+    for number, namespace, names in [(9, chapter, CHAPTER9), (6, chapter6, CHAPTER6)]:
+        missing = [name for name in names if name not in namespace]
+        assert not missing, f"utils.numpy_rnn has names that chapter {number} does not define: {missing}"
+
+
+@pytest.mark.parametrize("number", sorted(SECOND_HALVES))
+def test_the_second_half_imports_only_what_the_module_has(number):
+    imports = [c.source for c in nbformat.read(SECOND_HALVES[number], as_version=4).cells
                if c.cell_type == "code" and "from utils.numpy_rnn import" in c.source]
-    assert len(imports) == 1, "the second half imports the framework in one cell"
+    assert len(imports) == 1, "the second half imports from utils.numpy_rnn in one cell"
     names = imports[0].split("from utils.numpy_rnn import", 1)[1]
     names = names.split(")")[0].replace("(", "").replace("\n", " ")
     for name in (n.strip() for n in names.split(",")):
         assert name in numpy_rnn.__all__, f"{name} is not in utils.numpy_rnn.__all__"
+
+
+def test_chapter6_functions_are_bit_identical(chapter6):
+    ours, theirs = vars(numpy_rnn), chapter6
+    train, V = chapter6["train"], chapter6["V"]
+    for name in ("text_batch",):
+        a, b = ours[name](train, V, 3, 7), theirs[name](train, V, 3, 7)
+        assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    for rho in (0.5, 2.5):
+        p_ours, p_theirs = ours["init_params"](V, 16, rho, seed=2), theirs["init_params"](V, 16, rho, seed=2)
+        assert all(np.array_equal(p_ours[k], p_theirs[k]) for k in p_theirs)
+        X, Y = theirs["text_batch"](train, V, 3, 7)
+        H0 = np.random.default_rng(1).normal(size=(3, 16))
+        results = []
+        for module in (ours, theirs):
+            O, Hs = module["rnn_forward"](p_theirs, X, H0)
+            loss, dO = module["cross_entropy"](O, Y)
+            grads, dHs = module["rnn_backward"](p_theirs, X, Hs, dO)
+            results.append([O, Hs, loss, dO, dHs] + [grads[k] for k in sorted(grads)])
+        assert all(np.array_equal(a, b) for a, b in zip(*results))
+        norms = [module["last_step_gradient_norms"](train, V, rho, 20) for module in (ours, theirs)]
+        assert np.array_equal(norms[0][0], norms[1][0]) and norms[0][1] == norms[1][1]
+    f = lambda: float((w ** 2).sum())
+    w = np.random.default_rng(0).normal(size=(3, 4))
+    assert np.array_equal(numpy_rnn.numerical_gradient(f, w), theirs["numerical_gradient"](f, w))
 
 
 def _model(module, layer, seed):

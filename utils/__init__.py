@@ -25,8 +25,9 @@ lives here, one small module per idea:
   ``evaluate_bleu``, the translation widget
 - ``attention_maps``: heat maps of attention weights and the attention widget (chapter 15)
 - ``beam_search``: ``beam_search`` for one sentence, ``beam_text`` for chapter 14's widget
-- ``numpy_rnn``: chapter 9's NumPy framework (units, GRU, LSTM, Adam, the gradient check),
-  for the chapter's second half (not imported here: ``from utils.numpy_rnn import ...``)
+- ``numpy_rnn``: the NumPy code of chapters 6 and 9 (a tanh RNN and its backward pass;
+  units, GRU, LSTM, Adam, the gradient check), for the second half of each chapter
+  (not imported here: ``from utils.numpy_rnn import ...``)
 - ``scratch_models``: the from-scratch RNN, GRU and LSTM of chapters 4-10 as modules, and
   ``FastGRU``, chapter 16's fast scratch GRU
 - ``speed``: ``training_speed`` in tokens per second (chapter 16)

@@ -1,11 +1,17 @@
-"""Chapter 9's recurrent framework in NumPy, for the second half of the chapter.
+"""The NumPy code of chapters 6 and 9, for the second half of each chapter.
 
-Chapter 9 (``chapters/09_numpy_framework.ipynb``) writes this framework unit by
-unit and checks every unit against finite differences; its second half
-(``chapters/09_numpy_training.ipynb``) trains it, and imports it from here so that
-it runs on its own. Nothing here is new: the classes compute exactly what the
-chapter's cells compute (``tests/test_numpy_rnn.py`` runs the chapter's cells and
-compares the two, bit for bit). Read the chapter, not this file, to learn it.
+Chapter 9 (``chapters/09_numpy_framework.ipynb``) writes a recurrent framework unit
+by unit and checks every unit against finite differences; its second half
+(``chapters/09_numpy_training.ipynb``) trains it. Chapter 6
+(``chapters/06_bptt.ipynb``) writes a plain tanh RNN and its backward pass through
+time as functions (``init_params``, ``rnn_forward``, ``cross_entropy``,
+``rnn_backward``, at the end of this file); its second half
+(``chapters/06_truncation_clipping.ipynb``) uses them to study truncation and
+clipping. Each second half imports from here so that it runs on its own. Nothing
+here is new: the classes and functions compute exactly what the chapters' cells
+compute (``tests/test_numpy_rnn.py`` runs the chapters' cells and compares the two,
+bit for bit). Read the chapters, not this file, to learn them. The gradient check
+(``numerical_gradient``, ``relative_error``) is shared by both chapters.
 
 A unit's ``forward`` pushes onto ``self.stack`` what its ``backward`` pops, so the
 backward calls must mirror the forward calls in reverse order. Arrays are float64,
@@ -21,7 +27,9 @@ from .verify import below
 __all__ = ["Param", "Unit", "Sigmoid", "Tanh", "init_weight", "Dense", "Gate", "Multiply",
            "Candidate", "GRUOutput", "Recurrent", "GRU", "Memory", "LSTM", "LastStep",
            "Sequential", "mse_loss", "Adam", "numerical_gradient", "relative_error",
-           "gradient_check", "check"]
+           "gradient_check", "check",
+           "text_batch", "init_params", "rnn_forward", "cross_entropy", "rnn_backward",
+           "last_step_gradient_norms"]
 
 
 class Param:
@@ -384,3 +392,89 @@ def check(name, unit, steps):
                              f"(relative error {error:.2e}, the bar is 1e-6).")
     print(f"{name:32s} max relative error", below(error, 1e-7))
     return error
+
+
+# --- Chapter 6: a plain tanh RNN as functions, for the second half of chapter 6 -------
+
+def text_batch(tokens, vocab_size, batch_size, num_steps):
+    """The first batch of sequential partitioning of ``tokens``, time-major, as NumPy:
+    X of shape (num_steps, batch_size, vocab_size), one-hot, and the targets Y of
+    shape (num_steps, batch_size), token indices."""
+    from .sequences import sequential_batches      # torch only where it is needed
+    import torch
+    generator = torch.Generator().manual_seed(0)
+    X, Y = next(sequential_batches(tokens, batch_size, num_steps, generator))
+    return np.eye(vocab_size)[X.T.numpy()], Y.T.numpy()
+
+
+def init_params(vocab_size, num_hiddens, rho, seed=0):
+    """Random float64 weights of a tanh RNN with vocab_size inputs and outputs;
+    W_hh is rho times a random orthogonal matrix."""
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.normal(size=(num_hiddens, num_hiddens)))
+    return {
+        "W_xh": rng.normal(0, 0.2, (vocab_size, num_hiddens)),
+        "W_hh": rho * Q,
+        "b_h": rng.normal(0, 0.1, (1, num_hiddens)),
+        "W_hq": rng.normal(0, 0.2, (num_hiddens, vocab_size)),
+        "b_q": rng.normal(0, 0.1, (1, vocab_size)),
+    }
+
+
+def rnn_forward(params, X, H0):
+    """Logits O (T, n, q) and the states H_0, ..., H_T (T + 1, n, h) for inputs
+    X (T, n, d) from the state H0 (n, h)."""
+    W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
+    Hs = [H0]
+    for X_t in X:
+        A = X_t @ W_xh + Hs[-1] @ W_hh + b_h
+        Hs.append(np.tanh(A))
+    Hs = np.stack(Hs)
+    O = Hs[1:] @ params["W_hq"] + params["b_q"]
+    return O, Hs
+
+
+def cross_entropy(O, Y):
+    """Mean cross-entropy of logits O (T, n, q) for targets Y (T, n), and dL/dO."""
+    P = np.exp(O - O.max(axis=-1, keepdims=True))
+    P /= P.sum(axis=-1, keepdims=True)
+    Y_onehot = np.eye(O.shape[-1])[Y]
+    loss = -np.log((P * Y_onehot).sum(axis=-1)).mean()
+    dO = (P - Y_onehot) / Y.size
+    return loss, dO
+
+
+def rnn_backward(params, X, Hs, dO):
+    """Backpropagation through time: the parameters' gradients (a dict like params)
+    and dL/dH_0, ..., dL/dH_T (T + 1, n, h), from rnn_forward's X and Hs and dL/dO."""
+    W_hh, W_hq = params["W_hh"], params["W_hq"]
+    grads = {name: np.zeros_like(p) for name, p in params.items()}
+    dHs = np.zeros_like(Hs)
+    dH_next = np.zeros_like(Hs[0])
+    for t in reversed(range(len(X))):
+        H, H_prev = Hs[t + 1], Hs[t]
+        grads["W_hq"] += H.T @ dO[t]
+        grads["b_q"] += dO[t].sum(axis=0, keepdims=True)
+        dH = dO[t] @ W_hq.T + dH_next
+        dHs[t + 1] = dH
+        dA = dH * (1 - H**2)
+        grads["W_xh"] += X[t].T @ dA
+        grads["W_hh"] += H_prev.T @ dA
+        grads["b_h"] += dA.sum(axis=0, keepdims=True)
+        dH_next = dA @ W_hh.T
+    dHs[0] = dH_next
+    return grads, dHs
+
+
+def last_step_gradient_norms(tokens, vocab_size, rho, num_steps, batch_size=4):
+    """||dL_T/dH_t|| for t = 0..T, where L_T is the loss of the last step, for a
+    network of 32 hidden units from init_params(vocab_size, 32, rho) on the first
+    batch of ``tokens``; and the share of hidden units with |H| > 0.9."""
+    params = init_params(vocab_size, 32, rho)
+    X, Y = text_batch(tokens, vocab_size, batch_size, num_steps)
+    O, Hs = rnn_forward(params, X, np.zeros((batch_size, 32)))
+    dO = np.zeros_like(O)
+    _, dO[-1:] = cross_entropy(O[-1:], Y[-1:])
+    _, dHs = rnn_backward(params, X, Hs, dO)
+    norms = np.linalg.norm(dHs.reshape(num_steps + 1, -1), axis=1)
+    return norms, np.mean(np.abs(Hs[1:]) > 0.9)
