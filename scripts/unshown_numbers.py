@@ -23,6 +23,11 @@ What counts as shown:
   5.28; "24 s" by 23.7); a percentage also by the fraction ("12%" by 0.12);
 - a literal in one of the chapter's code cells (a setting the reader can see:
   "256 hidden units", "lr 0.005");
+- a number in a checked output of the other notebook of the same chapter, where a
+  chapter continues in a second notebook (06_bptt and 06_truncation_clipping);
+- a number in a benchmark table that scripts/benchmark_report.py wrote into the
+  chapter from the committed results (tests/test_benchmark.py checks it); the
+  table itself is not prose;
 - a number in a checked output of a chapter that the same paragraph (or list item)
   names ("chapter 5's 4.64").
 
@@ -61,8 +66,14 @@ PART = re.compile(r"\b(?:chapters?|sections?|cells?|exercises?|solutions?|figure
 PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*]|\d+\.)\s)")
 CHAPTER_REFERENCE = re.compile(r"chapters?\s+(\d+)(?:\s*(?:,|and|or|to)\s*(\d+))*", re.IGNORECASE)
 
+# A table that scripts/benchmark_report.py writes into a chapter from the committed
+# results in benchmarks/ (tests/test_benchmark.py checks that it is what the data
+# holds): generated, not prose, and its numbers are shown for the chapter's prose.
+DATA_TABLE = re.compile(r"<!-- benchmark-table: \w+ -->.*?<!-- end benchmark-table -->", re.DOTALL)
+
 # Removed from markdown before numbers are looked for: what is not prose.
 NOT_PROSE = [
+    DATA_TABLE,
     re.compile(r"```.*?```", re.DOTALL),             # fenced code
     re.compile(r"\$\$.*?\$\$", re.DOTALL),           # display math
     re.compile(r"\{[a-z:]+\}`[^`]*`"),               # MyST roles: {cite:p}`Elman1990`
@@ -168,6 +179,16 @@ def checked_output_values(name: str) -> set[Decimal]:
     return values
 
 
+def data_table_values(name: str) -> set[Decimal]:
+    """Every number in chapter ``name``'s benchmark tables (see DATA_TABLE)."""
+    values = set()
+    for cell in _cells(name):
+        if cell["cell_type"] == "markdown":
+            for table in DATA_TABLE.findall(_source(cell)):
+                values |= _values(table)
+    return values
+
+
 def code_values(name: str) -> set[Decimal]:
     """Every numeric literal in chapter ``name``'s code cells (the settings shown)."""
     values = set()
@@ -200,17 +221,27 @@ def _chapter_names() -> list[str]:
     return sorted(p.stem for p in CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
 
 
+def _notebooks_of(number: int) -> set[str]:
+    """The notebooks of chapter ``number``: one, or two where a chapter continues in a
+    second notebook (06_bptt and 06_truncation_clipping)."""
+    return {name for name in _chapter_names() if int(name[:2]) == number}
+
+
 def cited_chapters(markdown: str) -> set[str]:
     numbers = set()
     for match in CHAPTER_REFERENCE.finditer(markdown):
         numbers |= {int(n) for n in re.findall(r"\d+", match.group(0))}
-    by_number = {int(name[:2]): name for name in _chapter_names()}
-    return {by_number[n] for n in numbers if n in by_number}
+    return set().union(*(_notebooks_of(n) for n in numbers))
 
 
 def unshown(name: str) -> list[ProseNumber]:
-    """The prose numbers of chapter ``name`` that nothing shows (before the allowlist)."""
-    own = checked_output_values(name) | code_values(name)
+    """The prose numbers of chapter ``name`` that nothing shows (before the allowlist).
+
+    The chapter's own values are those of all its notebooks (a chapter in two
+    notebooks is one chapter) and of its benchmark tables."""
+    own = code_values(name) | data_table_values(name)
+    for sibling in _notebooks_of(int(name[:2])) | {name}:
+        own |= checked_output_values(sibling)
     others: dict[str, set[Decimal]] = {}
     missing = []
     for number in prose_numbers(name):

@@ -98,3 +98,25 @@ def test_a_named_chapter_can_show_a_number(tmp_path, monkeypatch):
     cells[0]["source"] = "The 5-gram: 4.55."            # no chapter named: not shown
     (chapters / "99_test.ipynb").write_text(json.dumps({"cells": cells}), encoding="utf-8")
     assert [n.text for n in un.unshown("99_test")] == ["4.55"]
+
+
+def test_the_other_notebook_of_the_same_chapter_shows_a_number(tmp_path, monkeypatch):
+    chapters = tmp_path / "chapters"
+    chapters.mkdir()
+    first = {"cells": [{"cell_type": "code", "metadata": {}, "source": "print(x)",
+                        "execution_count": 1, "outputs": [
+                            {"output_type": "stream", "name": "stdout", "text": "0.472\n"}]}]}
+    (chapters / "99_a.ipynb").write_text(json.dumps(first), encoding="utf-8")
+    second = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "A factor 0.47."}]}
+    (chapters / "99_b.ipynb").write_text(json.dumps(second), encoding="utf-8")
+    (chapters / "98_c.ipynb").write_text(json.dumps(second), encoding="utf-8")
+    monkeypatch.setattr(un, "CHAPTERS", chapters)
+    assert un.unshown("99_b") == []                          # its first half prints it
+    assert [n.text for n in un.unshown("98_c")] == ["0.47"]  # another chapter does not
+
+
+def test_a_benchmark_table_is_data_not_prose(tmp_path, monkeypatch):
+    table = ("<!-- benchmark-table: cpu -->\n\n| model | tokens/s |\n|---|---:|\n"
+             "| nn.GRU | 68,321 |\n\n<!-- end benchmark-table -->")
+    prose = f"{table}\n\nnn.GRU read 68,321 tokens/s in the table, 70,000 nowhere."
+    assert _chapter_with(tmp_path, monkeypatch, prose) == ["70,000"]
