@@ -467,9 +467,10 @@ def rnn_backward(params, X, Hs, dO):
 
 
 def last_step_gradient_norms(tokens, vocab_size, rho, num_steps, batch_size=4):
-    """||dL_T/dH_t|| for t = 0..T, where L_T is the loss of the last step, for a
-    network of 32 hidden units from init_params(vocab_size, 32, rho) on the first
-    batch of ``tokens``; and the share of hidden units with |H| > 0.9."""
+    """The norms ``||dL_T/dH_t||`` for t = 0, ..., T, where L_T is the loss of the last
+    step, for a network of 32 hidden units from ``init_params(vocab_size, 32, rho)``
+    on the first batch of ``tokens``; and the share of hidden units with
+    ``abs(H) > 0.9`` (saturated)."""
     params = init_params(vocab_size, 32, rho)
     X, Y = text_batch(tokens, vocab_size, batch_size, num_steps)
     O, Hs = rnn_forward(params, X, np.zeros((batch_size, 32)))
