@@ -21,7 +21,9 @@ time-major: inputs ``(T, n, d)``, states ``(n, h)``.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
+from .sequences import sequential_batches
 from .verify import below
 
 __all__ = ["Param", "Unit", "Sigmoid", "Tanh", "init_weight", "Dense", "Gate", "Multiply",
@@ -400,8 +402,6 @@ def text_batch(tokens, vocab_size, batch_size, num_steps):
     """The first batch of sequential partitioning of ``tokens``, time-major, as NumPy:
     X of shape (num_steps, batch_size, vocab_size), one-hot, and the targets Y of
     shape (num_steps, batch_size), token indices."""
-    from .sequences import sequential_batches      # torch only where it is needed
-    import torch
     generator = torch.Generator().manual_seed(0)
     X, Y = next(sequential_batches(tokens, batch_size, num_steps, generator))
     return np.eye(vocab_size)[X.T.numpy()], Y.T.numpy()
