@@ -185,7 +185,7 @@ def test_tokens_per_second_trains_the_model(small_split):
 @pytest.mark.parametrize("target, reached", [(1000.0, True), (1.0, False)])
 def test_train_to_target_reads_the_history(small_split, target, reached):
     train, valid = small_split
-    recipe = B.Recipe("tiny", "tiny GRU", 7, lambda V: utils.GRUScratch(V, 8), "adam", 0.01,
+    recipe = B.Recipe("tiny", "tiny GRU", 7, lambda V: utils.scratch_models.BenchmarkGRU(V, 8), "adam", 0.01,
                       target, "a test")
     r = B.train_to_target(recipe, train, valid, 28, time_budget=0.2)
     assert r["tokens_per_second"] > 0 and r["train_seconds"] >= 0.2

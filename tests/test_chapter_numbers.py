@@ -20,15 +20,15 @@ RESULTS = {
     "char 5-gram, k=0.1": ("03_language_models", r"^5-gram\s+\S+\s+(\d+\.\d\d)"),
     "nn.RNN with embedding": ("05_rnn_concise",
                               r"Adam, embedding: validation perplexity (\d+\.\d\d)"),
-    "nn.GRU": ("07_gru", r"nn\.GRU: validation perplexity (\d+\.\d\d)"),
+    "nn.GRU": ("07_gru_training", r"nn\.GRU: validation perplexity (\d+\.\d\d)"),
     "2-layer GRU": ("10_deep_rnn", r"2 layers: .*validation perplexity per epoch: .*?(\d+\.\d\d)$"),
 }
 
 # (chapter that quotes it, code that must appear in one of its code cells, result)
 QUOTES = [
     ("04_rnn_scratch", "ax.axhline({}", "char 5-gram, k=0.1"),
-    ("07_gru", "ax.axhline({}", "char 5-gram, k=0.1"),
-    ("07_gru", "ax.axhline({}", "nn.RNN with embedding"),
+    ("07_gru_training", "ax.axhline({}", "char 5-gram, k=0.1"),
+    ("07_gru_training", "ax.axhline({}", "nn.RNN with embedding"),
     ("08_lstm", "ax.axhline({}", "char 5-gram, k=0.1"),
     ("08_lstm", "ax.axhline({}", "nn.RNN with embedding"),
     ("08_lstm", "ax.axhline({}", "nn.GRU"),

@@ -14,7 +14,8 @@ from torch import nn
 from torch.func import functional_call
 from torch.nn import functional as F
 
-from utils import FastGRU, GRUScratch, LSTMScratch, RNNModel, RNNScratch
+from utils import FastGRU, RNNModel
+from utils.scratch_models import BenchmarkGRU, BenchmarkLSTM, BenchmarkRNN
 
 V, H, N, T = 11, 8, 3, 6          # vocabulary, hidden units, batch, steps
 TOL = dict(atol=1e-5, rtol=1e-5)
@@ -64,7 +65,7 @@ def _output_grads(scratch, model):
 
 def test_rnn_scratch_equals_nn_rnn():
     torch.manual_seed(0)
-    model, scratch = RNNModel(nn.RNN(V, H), V), RNNScratch(V, H)
+    model, scratch = RNNModel(nn.RNN(V, H), V), BenchmarkRNN(V, H)
     rnn = model.rnn
     _copy([(scratch.W_xh, rnn.weight_ih_l0.T), (scratch.W_hh, rnn.weight_hh_l0.T),
            (scratch.b_h, rnn.bias_ih_l0 + rnn.bias_hh_l0), *_output_pairs(scratch, model)])
@@ -101,7 +102,7 @@ def test_gru_scratch_in_pytorch_form_equals_nn_gru(num_layers):
     torch.manual_seed(0)
     # dropout between layers is off in eval mode, for both
     model = RNNModel(nn.GRU(V, H, num_layers=num_layers, dropout=0.3 if num_layers > 1 else 0), V)
-    scratch = GRUScratch(V, H, num_layers=num_layers, dropout=0.3, reset_after=True)
+    scratch = BenchmarkGRU(V, H, num_layers=num_layers, dropout=0.3, reset_after=True)
     model.eval(), scratch.eval()
     pairs = [p for l, layer in enumerate(scratch.layers) for p in _gru_layer_pairs(layer, model.rnn, l)]
     _copy(pairs + _output_pairs(scratch, model))
@@ -112,7 +113,7 @@ def test_gru_scratch_in_pytorch_form_equals_nn_gru(num_layers):
 
 def test_deep_gru_scratch_drops_between_layers_only():
     torch.manual_seed(0)
-    scratch = GRUScratch(V, H, num_layers=2, dropout=0.5).train()
+    scratch = BenchmarkGRU(V, H, num_layers=2, dropout=0.5).train()
     X, _ = _batch()
     state = torch.randn(2, N, H)
     dropped, dropped_state = scratch(X, state)
@@ -146,7 +147,7 @@ def _cho_gru_reference(X, H0, scratch):
 
 def test_gru_scratch_in_chapter_7_form_follows_its_equations():
     torch.manual_seed(0)
-    scratch = GRUScratch(V, H, sigma=0.5)             # large weights: every term matters
+    scratch = BenchmarkGRU(V, H, sigma=0.5)             # large weights: every term matters
     X, _ = _batch()
     H0 = torch.randn(1, N, H)
     logits, state = scratch(X, H0)
@@ -154,14 +155,14 @@ def test_gru_scratch_in_chapter_7_form_follows_its_equations():
     torch.testing.assert_close(logits.double(), ref_logits, **TOL)
     torch.testing.assert_close(state[0].double(), ref_state, **TOL)
     # and it is not PyTorch's form: the same weights with reset_after give other numbers
-    other = GRUScratch(V, H, reset_after=True)
+    other = BenchmarkGRU(V, H, reset_after=True)
     other.load_state_dict({**scratch.state_dict(), "layers.0.b_hh": torch.zeros(H)})
     assert (other(X, H0)[0] - logits).abs().max() > 1e-3
 
 
 def test_gru_scratch_in_chapter_7_form_has_the_gradients_of_finite_differences():
     torch.manual_seed(0)
-    scratch = GRUScratch(5, 3, sigma=0.5).double()
+    scratch = BenchmarkGRU(5, 3, sigma=0.5).double()
     X = torch.randint(0, 5, (2, 4))
     H0 = torch.randn(1, 2, 3, dtype=torch.float64)
     names = [name for name, _ in scratch.named_parameters()]
@@ -175,7 +176,7 @@ def test_gru_scratch_in_chapter_7_form_has_the_gradients_of_finite_differences()
 
 def test_lstm_scratch_equals_nn_lstm():
     torch.manual_seed(0)
-    model, scratch = RNNModel(nn.LSTM(V, H), V), LSTMScratch(V, H)
+    model, scratch = RNNModel(nn.LSTM(V, H), V), BenchmarkLSTM(V, H)
     rnn = model.rnn
     W_ii, W_if, W_ig, W_io = rnn.weight_ih_l0.chunk(4)               # order i, f, g, o
     W_hi, W_hf, W_hg, W_ho = rnn.weight_hh_l0.chunk(4)
@@ -226,8 +227,8 @@ def test_fast_gru_starts_from_zeros_and_copies_are_independent():
 def test_every_model_starts_from_zeros_and_has_chapter_shapes():
     torch.manual_seed(0)
     X, _ = _batch()
-    for model in (RNNScratch(V, H), GRUScratch(V, H), GRUScratch(V, H, num_layers=2),
-                  LSTMScratch(V, H), FastGRU(V, H), FastGRU(V, H, embed_size=4)):
+    for model in (BenchmarkRNN(V, H), BenchmarkGRU(V, H), BenchmarkGRU(V, H, num_layers=2),
+                  BenchmarkLSTM(V, H), FastGRU(V, H), FastGRU(V, H, embed_size=4)):
         logits, state = model(X)
         again, _ = model(X, model.begin_state(N))
         torch.testing.assert_close(logits, again)
@@ -238,7 +239,7 @@ def test_every_model_starts_from_zeros_and_has_chapter_shapes():
 
 def test_chapter_initialization():
     torch.manual_seed(0)
-    model = GRUScratch(28, 256)
+    model = BenchmarkGRU(28, 256)
     layer = model.layers[0]
     assert abs(layer.W_xz.std().item() - 0.01) < 1e-3 and layer.b_z.abs().sum() == 0
     assert layer.b_hh is None
@@ -250,7 +251,7 @@ def test_chapter_initialization():
 
 def test_bad_arguments_name_the_value():
     with pytest.raises(ValueError, match="num_hiddens"):
-        RNNScratch(28, 0)
+        BenchmarkRNN(28, 0)
     with pytest.raises(ValueError, match="one-layer"):
         FastGRU.from_rnn_model(RNNModel(nn.GRU(V, H, num_layers=2), V))
     with pytest.raises(ValueError, match="nn.GRU"):

@@ -64,7 +64,7 @@ from .translator import (CHAPTER13, CacheError, Seq2SeqConfig, Translation, Tran
 from .attention_maps import attention_box, attention_view, plot_attention, translation_weights
 from .beam_search import Hypothesis, beam_search, beam_text
 from .speed import Speed, training_speed
-from .scratch_models import FastGRU, GRUScratch, LSTMScratch, RNNScratch
+from .scratch_models import FastGRU
 
 try:
     import ipywidgets as _ipywidgets  # noqa: F401  (only to know whether it is there)
@@ -107,5 +107,5 @@ __all__ = [
     "attention_box", "attention_view", "plot_attention", "translation_weights",
     "Hypothesis", "beam_search", "beam_text",
     "Speed", "SpeedMeter", "speed_meter", "training_speed",
-    "FastGRU", "GRUScratch", "LSTMScratch", "RNNScratch",
+    "FastGRU",
 ]

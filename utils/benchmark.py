@@ -54,7 +54,7 @@ from torch import nn
 
 from .models import RNNModel
 from .runtime import cpu_facts, set_seed
-from .scratch_models import FastGRU, GRUScratch, LSTMScratch, RNNScratch
+from .scratch_models import FastGRU, BenchmarkGRU, BenchmarkLSTM, BenchmarkRNN
 from .sequences import random_batches, train_valid_split
 from .speed import timed_training_steps
 from .text import load_corpus
@@ -82,22 +82,22 @@ class Recipe:
 
 
 RECIPES = (
-    Recipe("rnn-scratch", "RNN, scratch (one-hot)", 4, lambda V: RNNScratch(V, HIDDEN),
+    Recipe("rnn-scratch", "RNN, scratch (one-hot)", 4, lambda V: BenchmarkRNN(V, HIDDEN),
            "sgd", 2.0, 5.5, "chapter 4"),
     Recipe("rnn", "nn.RNN (embedding)", 5, lambda V: RNNModel(nn.RNN(EMBED, HIDDEN), V, EMBED),
            "adam", 0.005, 5.0, "chapter 5"),
-    Recipe("gru-scratch", "GRU, scratch (one-hot)", 7, lambda V: GRUScratch(V, HIDDEN),
+    Recipe("gru-scratch", "GRU, scratch (one-hot)", 7, lambda V: BenchmarkGRU(V, HIDDEN),
            "adam", 0.005, 6.0, "chapter 7"),
     Recipe("gru-fast", "FastGRU (embedding)", 16, lambda V: FastGRU(V, HIDDEN, EMBED),
            "adam", 0.005, 4.3, "nn.GRU's, chapter 7"),
     Recipe("gru", "nn.GRU (embedding)", 7, lambda V: RNNModel(nn.GRU(EMBED, HIDDEN), V, EMBED),
            "adam", 0.005, 4.3, "chapter 7"),
-    Recipe("lstm-scratch", "LSTM, scratch (one-hot)", 8, lambda V: LSTMScratch(V, HIDDEN),
+    Recipe("lstm-scratch", "LSTM, scratch (one-hot)", 8, lambda V: BenchmarkLSTM(V, HIDDEN),
            "adam", 0.005, 6.0, "chapter 8"),
     Recipe("lstm", "nn.LSTM (embedding)", 8, lambda V: RNNModel(nn.LSTM(EMBED, HIDDEN), V, EMBED),
            "adam", 0.005, 4.4, "chapter 8"),
     Recipe("deep-gru-scratch", "2-layer GRU, scratch (one-hot)", 10,
-           lambda V: GRUScratch(V, HIDDEN, num_layers=2, dropout=0.2),
+           lambda V: BenchmarkGRU(V, HIDDEN, num_layers=2, dropout=0.2),
            "adam", 0.005, 4.2, "2-layer nn.GRU's, chapter 10", decay=0.7),
     Recipe("deep-gru", "2-layer nn.GRU (embedding)", 10,
            lambda V: RNNModel(nn.GRU(EMBED, HIDDEN, num_layers=2, dropout=0.2), V, EMBED),
@@ -147,7 +147,7 @@ def compare_gru_speed(corpus: torch.Tensor, vocab_size: int, *, device="cpu", ba
                       num_steps=35, rounds=5, num_batches=5, seed=0) -> dict:
     """Tokens/s of the scratch GRU, ``FastGRU`` and ``nn.GRU`` at 256 hidden units, side by side.
 
-    The models: chapter 7's ``GRUScratch`` (one-hot input, six products per step),
+    The models: chapter 7's GRU (``scratch_models.BenchmarkGRU``) (one-hot input, six products per step),
     ``FastGRU`` with a 32-number embedding and ``utils.RNNModel(nn.GRU(32, 256))``,
     the last two the same function. Each round measures each model once with
     ``tokens_per_second`` (Adam, ``num_batches`` batches after one warm-up batch,
@@ -155,7 +155,7 @@ def compare_gru_speed(corpus: torch.Tensor, vocab_size: int, *, device="cpu", ba
     Returns the tokens/s, each model's ratio to ``nn.GRU`` and whether ``FastGRU``
     reaches ``SPEED_TARGET`` times ``nn.GRU``.
     """
-    makers = {"GRU, scratch (chapter 7)": lambda: GRUScratch(vocab_size, HIDDEN),
+    makers = {"GRU, scratch (chapter 7)": lambda: BenchmarkGRU(vocab_size, HIDDEN),
               "FastGRU": lambda: FastGRU(vocab_size, HIDDEN, EMBED),
               "nn.GRU": lambda: RNNModel(nn.GRU(EMBED, HIDDEN), vocab_size, EMBED)}
     models, optimizers, rates = {}, {}, {name: [] for name in makers}

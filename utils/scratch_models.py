@@ -1,17 +1,21 @@
 """The book's from-scratch language models as ``nn.Module``s, and ``FastGRU``.
 
 The chapters define these models in their notebooks; the copies here exist so
-that ``utils.benchmark`` can time and train all of them side by side. Each one
+that ``utils.benchmark`` can time and train all of them side by side. They are
+named ``Benchmark...`` so that they are not taken for the chapters' classes
+(chapter 7's ``GRUScratch`` is a plain class with a state of shape (n, h); these
+are ``nn.Module``s with PyTorch's state layout), and only ``FastGRU``, which
+chapter 16 uses, is exported as ``utils.FastGRU``. Each one
 mirrors its chapter: the same equations, the same initialization (weights from
 N(0, 0.01^2), biases at zero, drawn in the chapter's order) and the same
 structure, so the same cost per character:
 
-- ``RNNScratch``: chapter 4, one-hot input, H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h);
-- ``GRUScratch``: chapter 7, one-hot input and a separate product for every gate
+- ``BenchmarkRNN``: chapter 4, one-hot input, H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h);
+- ``BenchmarkGRU``: chapter 7, one-hot input and a separate product for every gate
   (``reset_after=False`` is Cho et al.'s form, which chapter 7 trains;
   ``reset_after=True`` is PyTorch's); with ``num_layers > 1`` the layers are
   stacked as chapter 10 stacks RNN layers, with ``dropout`` between them;
-- ``LSTMScratch``: chapter 8, one-hot input, a separate product for every gate;
+- ``BenchmarkLSTM``: chapter 8, one-hot input, a separate product for every gate;
 - ``FastGRU``: the GRU of chapter 16, rewritten for speed: one product for the
   three gates of the input and one for those of the state, an embedding lookup
   instead of the one-hot product, and the input products of all time steps done
@@ -45,7 +49,7 @@ def _zero_state(num_layers, batch_size, num_hiddens, device):
     return torch.zeros(num_layers, batch_size, num_hiddens, device=device)
 
 
-class RNNScratch(nn.Module):
+class BenchmarkRNN(nn.Module):
     """Chapter 4's RNN language model: one-hot input, tanh recurrence, output layer."""
 
     def __init__(self, vocab_size: int, num_hiddens: int, sigma: float = 0.01):
@@ -72,7 +76,7 @@ class RNNScratch(nn.Module):
         return logits, H[None]
 
 
-class GRULayerScratch(nn.Module):
+class BenchmarkGRULayer(nn.Module):
     """One layer of chapter 7's GRU: every gate has its own products with X_t and H."""
 
     def __init__(self, num_inputs: int, num_hiddens: int, sigma: float = 0.01,
@@ -103,7 +107,7 @@ class GRULayerScratch(nn.Module):
         return torch.stack(states), H
 
 
-class GRUScratch(nn.Module):
+class BenchmarkGRU(nn.Module):
     """Chapter 7's GRU language model (one-hot input); several layers stack as in chapter 10.
 
     ``dropout`` acts between layers only, where ``nn.GRU``'s ``dropout`` acts.
@@ -116,7 +120,7 @@ class GRUScratch(nn.Module):
             positive_int("num_hiddens", num_hiddens)
         self.num_layers, self.dropout = positive_int("num_layers", num_layers), dropout
         self.layers = nn.ModuleList(
-            GRULayerScratch(vocab_size if l == 0 else num_hiddens, num_hiddens, sigma, reset_after)
+            BenchmarkGRULayer(vocab_size if l == 0 else num_hiddens, num_hiddens, sigma, reset_after)
             for l in range(num_layers))
         self.W_hq = _normal(sigma, num_hiddens, vocab_size)     # (h, q)
         self.b_q = _zeros(vocab_size)                           # (q,)
@@ -138,7 +142,7 @@ class GRUScratch(nn.Module):
         return logits, torch.stack(last)
 
 
-class LSTMScratch(nn.Module):
+class BenchmarkLSTM(nn.Module):
     """Chapter 8's LSTM language model: one-hot input, a separate product for every gate."""
 
     def __init__(self, vocab_size: int, num_hiddens: int, sigma: float = 0.01):
