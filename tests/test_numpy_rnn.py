@@ -18,6 +18,7 @@ import nbformat
 import numpy as np
 import pytest
 
+from chapter_cells import run_code_cells
 from utils import numpy_rnn
 
 matplotlib.use("Agg")
@@ -31,13 +32,7 @@ CHAPTER6 = ["text_batch", "init_params", "rnn_forward", "cross_entropy", "rnn_ba
 CHAPTER9 = [name for name in numpy_rnn.__all__ if name not in CHAPTER6[:6]]
 
 
-def _run(path):
-    namespace = {"__name__": f"chapter_{path.stem}"}
-    cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
-    with contextlib.redirect_stdout(io.StringIO()):
-        for i, cell in enumerate(cells):
-            exec(compile(cell.source, f"{path.name}, code cell {i}", "exec"), namespace)
-    return namespace
+_run = run_code_cells
 
 
 @pytest.fixture(scope="module")
