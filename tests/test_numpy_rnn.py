@@ -32,19 +32,16 @@ CHAPTER6 = ["text_batch", "init_params", "rnn_forward", "cross_entropy", "rnn_ba
 CHAPTER9 = [name for name in numpy_rnn.__all__ if name not in CHAPTER6[:6]]
 
 
-_run = run_code_cells
-
-
 @pytest.fixture(scope="module")
 def chapter():
     """The namespace of chapter 9's first half after running all its code cells."""
-    return _run(FIRST_HALVES[9])
+    return run_code_cells(FIRST_HALVES[9])
 
 
 @pytest.fixture(scope="module")
 def chapter6():
     """The namespace of chapter 6's first half after running all its code cells."""
-    return _run(FIRST_HALVES[6])
+    return run_code_cells(FIRST_HALVES[6])
 
 
 def test_every_name_of_the_module_is_defined_by_a_chapter(chapter, chapter6):
