@@ -11,7 +11,7 @@
 #   make bench  time every model of the book on this machine (python -m utils.benchmark:
 #               about 12 minutes; writes benchmarks/results-cpu.json and .md; not part of
 #               make test). Options via BENCH_ARGS, e.g. make bench BENCH_ARGS=--quick,
-#               and REPORT_ARGS for the report, e.g. --update-chapter chapters/16_performance.ipynb
+#               and REPORT_ARGS for the report, e.g. --update-chapter chapters/16_performance_settings.ipynb
 #   make time-cells [NB=...]    the seconds of every code cell, the slowest first
 #               (scripts/time_cells.py; writes nothing back to the notebooks; options via
 #               TIME_ARGS, e.g. TIME_ARGS="--json benchmarks/cell-times.json")

@@ -2,7 +2,7 @@
 
     python -m utils.benchmark                       # measure: benchmarks/results-cpu.json
     python scripts/benchmark_report.py              # then: benchmarks/results-cpu.md
-    python scripts/benchmark_report.py --device cuda --update-chapter chapters/16_performance.ipynb
+    python scripts/benchmark_report.py --device cuda --update-chapter chapters/16_performance_settings.ipynb
 
 ``make bench`` runs both steps. The report lives here, not in ``utils``: it
 writes files of this repository (the chapter among them), which the package a

@@ -204,6 +204,8 @@ def _rounds_to(value: Decimal, written: str) -> bool:
     if "e" in written:
         return value == target
     exponent = Decimal(1).scaleb(target.as_tuple().exponent)
+    if value.adjusted() > target.adjusted() + 1:      # 3.4e+38 is not 23, and too
+        return False                                  # long to quantize to units
     return any(value.quantize(exponent, rounding=mode) == target
                for mode in (ROUND_HALF_UP, ROUND_HALF_EVEN))
 

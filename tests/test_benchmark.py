@@ -227,13 +227,13 @@ def test_tokens_per_second_takes_a_from_scratch_model_and_checks_its_counts(smal
 def test_chapter_16_shows_the_committed_results(device):
     # The tables in chapter 16 are the ones the benchmark wrote; after a new run,
     # `python scripts/benchmark_report.py --device DEVICE --update-chapter
-    # chapters/16_performance.ipynb` puts them there.
+    # chapters/16_performance_settings.ipynb` puts them there.
     root = Path(__file__).resolve().parents[1]
     results = json.loads((root / "benchmarks" / f"results-{device}.json").read_text())
     table = R.markdown_tables(results).strip()
     assert (root / "benchmarks" / f"results-{device}.md").read_text() == \
         f"# Benchmark results ({device})\n\n{R.markdown_tables(results)}"
-    nb = json.loads((root / "chapters" / "16_performance.ipynb").read_text())
+    nb = json.loads((root / "chapters" / "16_performance_settings.ipynb").read_text())
     cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
     begin = f"<!-- benchmark-table: {device} -->"
     cell = next(c for c in cells if begin in c)
@@ -241,6 +241,6 @@ def test_chapter_16_shows_the_committed_results(device):
     assert shown.strip() == table, (
         f"chapter 16's {device} table differs from benchmarks/results-{device}.json; run "
         f"python scripts/benchmark_report.py --device {device} --update-chapter "
-        f"chapters/16_performance.ipynb")
+        f"chapters/16_performance_settings.ipynb")
     if device == "cpu":
         assert results["fused_gru"]["met"], "the benchmark's FastGRU target is not met"

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from utils import Speed, SpeedMeter, speed_meter, training_speed
+from utils.speed import interleaved_speeds
 
 V = 28
 
@@ -40,6 +41,29 @@ def test_training_speed_counts_the_tokens_of_the_timed_steps():
     assert set(model.shapes) == {(4, 5)}
     assert speed.tokens_per_second == pytest.approx(4 * 5 * speed.steps / speed.seconds)
     assert (speed.batch_size, speed.num_steps) == (4, 5)
+
+
+def test_interleaved_speeds_measures_every_model_once_per_round_in_turn(monkeypatch):
+    order = []
+
+    def fake_speed(model, vocab_size, *, seconds, **settings):
+        order.append(model)
+        assert vocab_size == V and seconds == 0.01 and settings == {"batch_size": 4}
+        return Speed({"a": [1.0, 9.0, 2.0], "b": [5.0, 4.0, 6.0]}[model][order.count(model) - 1],
+                     1, 1.0, 4, 35)
+
+    monkeypatch.setattr("utils.speed.training_speed", fake_speed)
+    medians = interleaved_speeds({"A": "a", "B": "b"}, V, rounds=3, seconds=0.01, batch_size=4)
+    assert order == ["a", "b"] * 3                         # A B A B A B, not A A A B B B
+    assert medians == {"A": 2.0, "B": 5.0}                 # the medians, not the means
+
+
+@pytest.mark.parametrize("models, rounds, match", [({}, 3, "non-empty dict"),
+                                                   ([Counting()], 3, "non-empty dict"),
+                                                   ({"m": Counting()}, 0, "rounds")])
+def test_interleaved_speeds_rejects_bad_arguments(models, rounds, match):
+    with pytest.raises(ValueError, match=match):
+        interleaved_speeds(models, V, rounds=rounds, seconds=0.01)
 
 
 def test_training_speed_trains_the_model(make_scratch_rnn):

@@ -16,11 +16,11 @@ from scripts_loader import load_script
 un = load_script("unshown_numbers")
 
 # The chapters whose prose has been revised under the rule (issue 15: 1-11; issue 16: 12-15;
-# chapter 15's two notebooks were revised when it was split).
+# chapters 15 and 16 were revised when they were split in two).
 REVISED = {"01_mlp_to_sequences", "02_text_preprocessing", "03_language_models",
            "04_rnn_scratch", "05_rnn_concise", "06_bptt", "06_truncation_clipping", "07_gru", "07_gru_training", "08_lstm",
            "09_numpy_framework", "09_numpy_training", "10_deep_rnn", "11_bidirectional_rnn",
-           "15_attention", "15_attention_training"}
+           "15_attention", "15_attention_training", "16_performance", "16_performance_settings"}
 CHAPTERS = un._chapter_names()
 
 
@@ -71,6 +71,11 @@ def test_rounding_percentages_and_thousands_match(tmp_path, monkeypatch):
     prose = "About 5.3, or 12% of 17,342 tokens, at 0.25 s."
     assert _chapter_with(tmp_path, monkeypatch, prose, "t = 0.25",
                          ["5.2817 0.1204 17342\n"]) == []
+
+
+def test_a_huge_printed_number_neither_shows_a_small_one_nor_breaks_the_check(tmp_path, monkeypatch):
+    assert _chapter_with(tmp_path, monkeypatch, "It keeps 23 bits.",
+                         "print(x)", ["largest 3.4e+38\n"]) == ["23"]
 
 
 def test_what_is_not_prose_is_skipped(tmp_path, monkeypatch):

@@ -30,7 +30,8 @@ lives here, one small module per idea:
   (not imported here: ``from utils.numpy_rnn import ...``)
 - ``scratch_models``: the from-scratch RNN, GRU and LSTM of chapters 4-10 as modules, and
   ``FastGRU``, chapter 16's fast scratch GRU
-- ``speed``: ``training_speed`` in tokens per second (chapter 16)
+- ``speed``: ``training_speed`` in tokens per second, and ``interleaved_speeds`` for several
+  models in interleaved rounds (chapter 16)
 - ``benchmark``: ``python -m utils.benchmark``, every model of the book timed on this machine
   (not imported here: ``from utils import benchmark``)
 

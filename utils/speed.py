@@ -5,7 +5,8 @@
 second. One training step is what ``utils.train_language_model`` does for a
 batch: forward, cross-entropy, backward, gradient clipping, an Adam update.
 The tokens are random because the speed does not depend on which tokens a
-batch holds, only on its shape; so no corpus is loaded.
+batch holds, only on its shape; so no corpus is loaded. ``interleaved_speeds``
+measures several models in interleaved rounds and takes each one's median.
 
 This module does not import ipywidgets: ``python -m utils.benchmark`` and a
 plain script can time models without it.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import statistics
 import time
 from dataclasses import dataclass
 
@@ -84,6 +86,27 @@ def training_speed(model, vocab_size: int, *, batch_size: int = 64, num_steps: i
                                           min_steps=min_steps, seconds=seconds,
                                           autocast=autocast)
     return Speed(batch_size * num_steps * steps / elapsed, steps, elapsed, batch_size, num_steps)
+
+
+def interleaved_speeds(models: dict, vocab_size: int, *, rounds: int = 3, seconds: float = 0.4,
+                       **settings) -> dict:
+    """The median tokens per second of each model, measured in rounds A B C A B C ...
+
+    ``models`` maps names to models; every round measures each of them once with
+    ``training_speed(model, vocab_size, seconds=seconds, **settings)``, so a slow
+    moment of the machine hurts all of them alike, and the median of a model's
+    ``rounds`` measurements leaves out a single outlier. The same models are kept
+    from round to round (they train on).
+    """
+    if not isinstance(models, dict) or not models:
+        raise ValueError(f"models must be a non-empty dict of name -> model, got {models!r}.")
+    rounds = positive_int("rounds", rounds)
+    speeds = {name: [] for name in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            speed = training_speed(model, vocab_size, seconds=seconds, **settings)
+            speeds[name].append(speed.tokens_per_second)
+    return {name: statistics.median(s) for name, s in speeds.items()}
 
 
 def timed_training_steps(model, batches, optimizer, *, clip: float = 1.0, warmup: int = 0,
