@@ -32,6 +32,8 @@ lives here, one small module per idea:
   ``FastGRU``, chapter 16's fast scratch GRU
 - ``speed``: ``training_speed`` in tokens per second, and ``interleaved_speeds`` for several
   models in interleaved rounds (chapter 16)
+- ``evaluation``: BLEU with all references, 13a BLEU and chrF on text, paired bootstrap
+  resampling (not imported here: ``from utils.evaluation import ...``)
 - ``benchmark``: ``python -m utils.benchmark``, every model of the book timed on this machine
   (not imported here: ``from utils import benchmark``)
 
