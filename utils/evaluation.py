@@ -23,6 +23,7 @@ import numpy as np
 
 from .bleu import _check_tokens, _metric, _ngrams
 from .checks import positive_int, seed_value
+from .translation import _SPACES
 def _check_references(predictions, references) -> None:
     """Predictions: token lists; references: a non-empty list of token lists for each."""
     for name, value in (("predictions", predictions), ("references", references)):
@@ -77,8 +78,9 @@ def standard_scores(hypotheses: list[str], references: list[list[str]]):
     them. BLEU uses sacrebleu's default tokenizer (13a); chrF (Popovic, 2015)
     compares character n-grams of up to 6 characters (sacrebleu's defaults: no
     word n-grams, so chrF and not chrF++) and needs no tokenizer. Both ignore
-    case, since the model writes lowercase. Special spaces (no-break, narrow no-break, thin) count as
-    ordinary ones. Returns (BLEUScore, CHRFScore, BLEU signature, chrF signature).
+    case, since the model writes lowercase. Special spaces (no-break, narrow
+    no-break, thin) count as ordinary ones, as ``utils.translation.normalize``
+    makes them. Returns (BLEUScore, CHRFScore, BLEU signature, chrF signature).
     """
     from sacrebleu.metrics import BLEU, CHRF
     if not isinstance(hypotheses, (list, tuple)) or not isinstance(references, (list, tuple)):
@@ -92,12 +94,11 @@ def standard_scores(hypotheses: list[str], references: list[list[str]]):
                             "list first (utils.bleu.detokenize).")
         if isinstance(refs, str) or not refs or not all(isinstance(r, str) for r in refs):
             raise TypeError(f"references[{i}] must be a non-empty list of str, got {refs!r}.")
-    spaces = re.compile("[\u00a0\u202f\u2009]")
     width = max(len(refs) for refs in references)
-    streams = [[spaces.sub(" ", refs[k]) if k < len(refs) else None for refs in references]
+    streams = [[_SPACES.sub(" ", refs[k]) if k < len(refs) else None for refs in references]
                for k in range(width)]
     bleu_metric, chrf_metric = BLEU(lowercase=True), CHRF(lowercase=True)
-    hyps = [spaces.sub(" ", h) for h in hypotheses]
+    hyps = [_SPACES.sub(" ", h) for h in hypotheses]
     bleu_score = bleu_metric.corpus_score(hyps, streams)
     chrf_score = chrf_metric.corpus_score(hyps, streams)
     return (bleu_score, chrf_score, str(bleu_metric.get_signature()),
