@@ -90,3 +90,39 @@ def test_the_bootstrap_is_seeded_and_its_arguments_are_checked():
         paired_bootstrap(good, noisy, refs, samples=0)
     with pytest.raises(ValueError, match="predictions"):
         paired_bootstrap(good[:-1], noisy, refs)
+
+
+@pytest.fixture(scope="module")
+def book_data():
+    import utils
+    return utils.load_translation_data()
+
+
+def test_references_group_every_pair_once_with_its_texts(book_data):
+    refs = B.references(book_data, "test")
+    pairs = book_data.test_pairs
+    assert len(refs.sources) == len({tuple(s) for s, _ in pairs}) == len(refs.first)
+    assert sum(len(r) for r in refs.tokens) == len(pairs) == sum(len(t) for t in refs.texts)
+    for source, tokens, texts, first in zip(refs.sources, refs.tokens, refs.texts, refs.first):
+        assert pairs[first][0] == source and pairs[first][1] == tokens[0]
+        assert sorted(map(tuple, tokens)) == sorted(tuple(t) for s, t in pairs if s == source)
+        import utils
+        assert [utils.normalize(text).split() for text in texts] == tokens
+    assert refs.once(list(range(len(pairs)))) == refs.first
+    with pytest.raises(ValueError, match="give one per pair"):
+        refs.once([["x"]])
+    with pytest.raises(ValueError, match="part must be"):
+        B.references(book_data, "dev")
+
+
+def test_all_scores_of_the_references_themselves(book_data):
+    perfect = [list(t) for _, t in book_data.test_pairs]
+    scores = B.all_scores(perfect, book_data, "test")
+    assert scores.one_reference == pytest.approx(100)
+    assert scores.all_references == pytest.approx(100)
+    assert scores.bleu_13a == pytest.approx(100) and scores.chrf == pytest.approx(100)
+    assert "nrefs:var" in scores.signatures["tokens"] and "tok:13a" in scores.signatures["13a"]
+    empty = [[] for _ in perfect]
+    assert B.all_scores(empty, book_data, "test").all_references == 0
+    with pytest.raises(ValueError, match="1000 test pairs"):
+        B.all_scores(perfect[:10], book_data, "test")

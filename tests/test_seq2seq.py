@@ -62,6 +62,43 @@ def test_shapes_of_encoder_decoder_and_state():
     assert model(src, torch.randint(0, 13, (4, 6))).shape == (4, 6, 13)
 
 
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_encoder_with_lengths_stops_at_each_sentence_end(num_layers):
+    torch.manual_seed(0)
+    encoder = S.Seq2SeqEncoder(12, 5, 7, num_layers)
+    src = torch.randint(4, 12, (3, 6))
+    valid_len = torch.tensor([6, 2, 4])
+    outputs, state = encoder(src, valid_len)
+    assert outputs.shape == (6, 3, 7) and state.shape == (num_layers, 3, 7)
+    for i, length in enumerate(valid_len.tolist()):
+        alone_out, alone_state = encoder(src[i:i + 1, :length])      # no padding at all
+        torch.testing.assert_close(state[:, i], alone_state[:, 0])
+        torch.testing.assert_close(outputs[:length, i], alone_out[:, 0])
+        assert not outputs[length:, i].any()                           # zeros past the end
+    other = src.clone()
+    other[1, 2:] = 1                                                   # other padding tokens
+    torch.testing.assert_close(encoder(other, valid_len)[1], state)
+    unpacked_state = encoder(src)[1]                                  # reads the padding
+    assert not torch.allclose(unpacked_state[:, 1], state[:, 1])
+    packed = S.nn.utils.rnn.pack_padded_sequence(encoder.embedding(src.T), valid_len,
+                                                 enforce_sorted=False)
+    packed_out, packed_state = encoder.rnn(packed)
+    torch.testing.assert_close(state, packed_state)
+    torch.testing.assert_close(outputs, S.nn.utils.rnn.pad_packed_sequence(packed_out,
+                                                                         total_length=6)[0])
+
+
+def test_encoder_lengths_are_checked():
+    encoder = S.Seq2SeqEncoder(12, 5, 7, 1)
+    src = torch.randint(4, 12, (2, 4))
+    with pytest.raises(ValueError, match="at least 1"):
+        encoder(src, torch.tensor([3, 0]))
+    with pytest.raises(ValueError, match=r"shape \(2,\)"):
+        encoder(src, torch.tensor([[3], [2]]))
+    with pytest.raises(ValueError, match="between 0 and 4"):
+        encoder(src, torch.tensor([3, 5]))
+
+
 def test_xavier_initialization_bounds():
     layer = nn.Linear(30, 50)
     S.init_seq2seq(layer)

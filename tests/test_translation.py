@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -75,6 +77,47 @@ def test_split_is_by_english_sentence_exact_in_size_and_fixed():
     assert other[2] != test
 
 
+@pytest.mark.parametrize("first, second", [
+    ("what is your name ?", "what's your name ?"),
+    ("i am a twin .", "i'm a twin ."),
+    ("stop yelling .", "stop yelling !"),
+    ("i will go .", "i'll go ."),
+    ("they are all the same .", "they're all the same ."),
+    ("tom won't come .", "tom will not come ."),
+    ("yes , i can't .", "yes i can not"),
+])
+def test_near_duplicate_key_merges_contractions_and_punctuation(first, second):
+    assert T.near_duplicate_key(first.split()) == T.near_duplicate_key(second.split())
+
+
+def test_near_duplicate_key_keeps_different_sentences_apart_and_checks_its_input():
+    assert T.near_duplicate_key("i am here .".split()) != T.near_duplicate_key("i was here .".split())
+    assert T.near_duplicate_key(["don't", "go", "!"]) == "do not go"
+    with pytest.raises(TypeError, match="list of str tokens"):
+        T.near_duplicate_key("what's up ?")
+
+
+def test_split_keeps_near_duplicates_together_and_takes_a_key():
+    pairs = [(["i'm", "a", "twin", "."], ["je", "suis", "jumeau", "."]),
+             (["i", "am", "a", "twin", "!"], ["je", "suis", "jumelle", "!"])] + _toy_pairs()
+    for seed in range(5):
+        parts = T.split_pairs(pairs, num_test=50, num_valid=40, seed=seed)
+        where = [i for i, part in enumerate(parts) for src, _ in part if "twin" in src]
+        assert len(where) == 2 and where[0] == where[1]
+    exact = T.split_pairs(pairs, num_test=50, num_valid=40, seed=0, key=" ".join)
+    assert sorted(map(str, sum(exact, []))) == sorted(map(str, pairs))
+    with pytest.raises(TypeError, match="key must be a function"):
+        T.split_pairs(pairs, num_test=50, num_valid=40, key="loose")
+
+
+def test_group_references_lists_each_sentence_once_with_all_its_translations():
+    pairs = [(["go", "."], ["va", "!"]), (["hi", "."], ["salut", "."]),
+             (["go", "."], ["allez", "!"])]
+    sources, references = T.group_references(pairs)
+    assert sources == [["go", "."], ["hi", "."]]
+    assert references == [[["va", "!"], ["allez", "!"]], [["salut", "."]]]
+
+
 def test_split_complains_when_too_small():
     with pytest.raises(ValueError, match="too few"):
         T.split_pairs(_toy_pairs(10), num_test=50, num_valid=40)
@@ -132,6 +175,28 @@ def test_book_data_split_sizes_and_no_test_sentence_in_training(book_data):
     assert len(d.train_pairs) == 52_014
     train_sources = {" ".join(s) for s, _ in d.train_pairs}
     assert not any(" ".join(s) in train_sources for s, _ in d.test_pairs + d.valid_pairs)
+
+
+def _loose(sentence: str) -> str:
+    """Written apart from near_duplicate_key: contractions spelled out, punctuation dropped."""
+    for short, long in (("won't", "will not"), ("can't", "can not"), ("cannot", "can not"),
+                        ("shan't", "shall not"), ("ain't", "is not"), ("let's", "let us")):
+        sentence = re.sub(rf"(?<!\S){re.escape(short)}(?!\S)", long, sentence)
+    for short, long in (("n't", " not"), ("'re", " are"), ("'ve", " have"), ("'ll", " will"),
+                        ("'d", " would"), ("'s", " is"), ("'m", " am")):
+        sentence = re.sub(rf"(?<=\S){short}(?!\S)", long, sentence)
+    return " ".join(w for w in sentence.split() if w not in {".", "!", "?", ",", '"'})
+
+
+def test_no_test_or_validation_sentence_has_a_near_duplicate_in_training(book_data):
+    # the normalization: contractions spelled out ("what's" -> "what is", "won't" ->
+    # "will not", every 's read as "is"), the punctuation tokens . ! ? , " dropped
+    d = book_data
+    train = {_loose(" ".join(s)) for s, _ in d.train_pairs}
+    for part in (d.test_pairs, d.valid_pairs):
+        assert not [" ".join(s) for s, _ in part if _loose(" ".join(s)) in train]
+    assert _loose("what's your name ?") == _loose("what is your name .") == "what is your name"
+    assert _loose("i won't go , tom's here") == "i will not go tom is here"
     for s, t in d.train_pairs + d.valid_pairs + d.test_pairs:
         assert 1 <= len(s) <= T.MAX_TOKENS and 1 <= len(t) <= T.MAX_TOKENS
     assert d.num_steps == T.MAX_TOKENS + 1

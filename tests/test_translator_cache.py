@@ -191,3 +191,18 @@ def test_translate_pairs_checks_batch_size(cache):
     tiny = _load()
     with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
         utils.translate_pairs(tiny.model, tiny.data, batch_size=0)
+
+
+def test_a_function_default_enters_the_key_by_name_and_code_not_address(monkeypatch):
+    # split_pairs(key=near_duplicate_key): the repr of a function holds its address
+    assert "0x" not in TR._stable_repr(utils.split_pairs.__defaults__)
+    before = TR.code_fingerprint()
+    original = utils.translation.near_duplicate_key
+
+    def other_key(tokens):
+        return " ".join(tokens)
+
+    other_key.__qualname__ = original.__qualname__
+    monkeypatch.setattr(utils.translation.split_pairs, "__defaults__",
+                        utils.translation.split_pairs.__defaults__[:-1] + (other_key,))
+    assert TR.code_fingerprint() != before

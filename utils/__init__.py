@@ -55,7 +55,8 @@ from .training import (History, clip_gradients, detach_state, evaluate_perplexit
 from .models import RNNModel
 from .translation import (MAX_TOKENS, NUM_TEST, NUM_VALID, Encoded, TranslationData,
                           build_vocabs, encode, encode_sentences, filter_by_length,
-                          load_translation_data, normalize, read_pairs, split_pairs,
+                          group_references, load_translation_data, near_duplicate_key,
+                          normalize, read_pairs, split_pairs,
                           tokenize_pair, translation_batches, truncate_pad)
 from .seq2seq import (Decoded, EncoderDecoder, Seq2SeqDecoder, Seq2SeqEncoder, Seq2SeqHistory,
                       evaluate_loss, greedy_decode, init_seq2seq, masked_cross_entropy,
@@ -98,7 +99,8 @@ __all__ = [
     "generate", "LivePlot", "figure_png", "in_notebook", "Explorer", "explorer",
     "RNNModel", "Playground", "playground",
     "MAX_TOKENS", "NUM_TEST", "NUM_VALID", "Encoded", "TranslationData", "build_vocabs", "encode",
-    "encode_sentences", "filter_by_length", "load_translation_data", "normalize", "read_pairs",
+    "encode_sentences", "filter_by_length", "group_references", "load_translation_data",
+    "near_duplicate_key", "normalize", "read_pairs",
     "split_pairs", "tokenize_pair", "translation_batches", "truncate_pad",
     "Decoded", "EncoderDecoder", "Seq2SeqDecoder", "Seq2SeqEncoder", "Seq2SeqHistory",
     "evaluate_loss", "greedy_decode", "init_seq2seq", "masked_cross_entropy", "sequence_mask",

@@ -8,7 +8,10 @@ module adds what a machine-translation evaluation also needs:
 - ``detokenize`` and ``standard_scores``: BLEU with sacrebleu's default 13a tokenizer
   and chrF, on text rather than on our tokens, with their signatures;
 - ``paired_bootstrap``: how sure a BLEU difference between two systems on the same
-  sentences is (Koehn, 2004).
+  sentences is (Koehn, 2004);
+- ``references`` and ``all_scores``: every distinct sentence of a part of the book's
+  data once, with all its references (as tokens and as the data file's text), and
+  a system's greedy or beam translations scored in all four ways at once.
 
 Not imported by ``import utils``: ``from utils.evaluation import ...``.
 """
@@ -23,7 +26,8 @@ import numpy as np
 
 from .bleu import _check_tokens, _metric, _ngrams
 from .checks import positive_int, seed_value
-from .translation import _SPACES
+from .bleu import corpus_bleu
+from .translation import _SPACES, _tokenized_pairs, read_pairs
 def _check_references(predictions, references) -> None:
     """Predictions: token lists; references: a non-empty list of token lists for each."""
     for name, value in (("predictions", predictions), ("references", references)):
@@ -53,11 +57,17 @@ def multi_reference_bleu(predictions: list[list[str]], references: list[list[lis
     sentence, the reference length closest to the prediction's, as Papineni et al.
     define it. With one reference per sentence this is ``corpus_bleu``.
     """
+    return _multi_reference_bleu(predictions, references)[0]
+
+
+def _multi_reference_bleu(predictions, references):
+    """(BLEUScore, signature) of ``multi_reference_bleu``."""
     _check_references(predictions, references)
     width = max(len(refs) for refs in references)
     streams = [[" ".join(refs[k]) if k < len(refs) else None for refs in references]
                for k in range(width)]
-    return _metric().corpus_score([" ".join(p) for p in predictions], streams)
+    metric = _metric()
+    return metric.corpus_score([" ".join(p) for p in predictions], streams), str(metric.get_signature())
 
 
 def detokenize(tokens: list[str]) -> str:
@@ -91,7 +101,7 @@ def standard_scores(hypotheses: list[str], references: list[list[str]]):
     for i, (hyp, refs) in enumerate(zip(hypotheses, references)):
         if not isinstance(hyp, str):
             raise TypeError(f"hypotheses[{i}] must be a str, got {hyp!r}; detokenize a token "
-                            "list first (utils.bleu.detokenize).")
+                            "list first (utils.evaluation.detokenize).")
         if isinstance(refs, str) or not refs or not all(isinstance(r, str) for r in refs):
             raise TypeError(f"references[{i}] must be a non-empty list of str, got {refs!r}.")
     width = max(len(refs) for refs in references)
@@ -181,3 +191,73 @@ def paired_bootstrap(predictions_a: list[list[str]], predictions_b: list[list[st
     reversed_share = float(np.mean(np.sign(diffs) != np.sign(difference))) if difference else 1.0
     low, high = np.percentile(diffs, [2.5, 97.5])
     return Bootstrap(bleu_a, bleu_b, difference, float(low), float(high), reversed_share, samples)
+
+
+@dataclasses.dataclass(frozen=True)
+class References:
+    """The distinct English sentences of a part of the data, each with all its references."""
+    sources: list[list[str]]            # each distinct English sentence, in order of first pair
+    tokens: list[list[list[str]]]       # its references as the book's token lists
+    texts: list[list[str]]              # the same references as the data file writes them
+    first: list[int]                    # the index of each sentence's first pair in the part
+
+    def once(self, predictions: list) -> list:
+        """One prediction per distinct sentence (the one made for its first pair)."""
+        if len(predictions) <= max(self.first, default=-1):
+            raise ValueError(f"{len(predictions)} predictions, but this part has "
+                             f"{max(self.first) + 1} or more pairs: give one per pair.")
+        return [predictions[i] for i in self.first]
+
+
+def references(data, part: str = "test") -> References:
+    """Every distinct English sentence of ``data``'s 'test' (or 'valid') pairs with all its references.
+
+    ``data`` is the ``TranslationData`` of ``utils.load_translation_data``; the
+    texts come from the data file, matched through the same tokenization.
+    """
+    if part not in ("train", "valid", "test"):
+        raise ValueError(f"part must be 'train', 'valid' or 'test', got {part!r}.")
+    pairs = getattr(data, f"{part}_pairs")
+    first: dict[tuple, int] = {}
+    tokens: dict[tuple, list[list[str]]] = {}
+    for i, (src, tgt) in enumerate(pairs):
+        first.setdefault(tuple(src), i)
+        tokens.setdefault(tuple(src), []).append(list(tgt))
+    wanted = collections.Counter((tuple(src), tuple(tgt)) for src, tgt in pairs)
+    texts: dict[tuple, list[str]] = {}
+    for (_, french), (src, tgt) in zip(read_pairs(), _tokenized_pairs()):
+        if wanted[(src, tgt)] > 0:
+            wanted[(src, tgt)] -= 1
+            texts.setdefault(src, []).append(french)
+    if +wanted:
+        raise ValueError(f"{sum(wanted.values())} pairs of data.{part}_pairs are not in the "
+                         "data file: build data with utils.load_translation_data.")
+    order = list(first)
+    return References([list(s) for s in order], [tokens[s] for s in order],
+                      [texts[s] for s in order], [first[s] for s in order])
+
+
+@dataclasses.dataclass(frozen=True)
+class Scores:
+    """A system's translations of a part, scored four ways (see ``all_scores``)."""
+    one_reference: float        # BLEU on the book's tokens, every pair with its one reference
+    all_references: float       # BLEU on the book's tokens, each sentence once, all references
+    bleu_13a: float             # BLEU on text, sacrebleu's 13a tokenizer, all references
+    chrf: float                 # chrF on text, all references
+    signatures: dict
+
+
+def all_scores(predictions: list[list[str]], data, part: str = "test",
+               refs: References | None = None) -> Scores:
+    """Score one translation per pair of ``data``'s part (token lists) in the four ways above."""
+    refs = refs or references(data, part)
+    labels = [tgt for _, tgt in getattr(data, f"{part}_pairs")]
+    if len(predictions) != len(labels):
+        raise ValueError(f"{len(predictions)} predictions for {len(labels)} {part} pairs; "
+                         "give one per pair, in order.")
+    one = corpus_bleu(predictions, labels)
+    once = refs.once(predictions)
+    multi, multi_sig = _multi_reference_bleu(once, refs.tokens)
+    bleu, chrf, bleu_sig, chrf_sig = standard_scores([detokenize(p) for p in once], refs.texts)
+    return Scores(one.score, multi.score, bleu.score, chrf.score,
+                  {"tokens": multi_sig, "13a": bleu_sig, "chrf": chrf_sig})

@@ -90,10 +90,36 @@ class Seq2SeqEncoder(nn.Module):
         self.apply(init_seq2seq)
 
     def forward(self, src: torch.Tensor, src_valid_len: torch.Tensor | None = None):
-        """src (n, T) -> outputs (T, n, h), state (L, n, h); ``src_valid_len`` is not used."""
+        """src (n, T) -> outputs (T, n, h), state (L, n, h).
+
+        With ``src_valid_len`` (n,), the GRU reads each sentence only up to its
+        last real token (a packed sequence): the state is the one after that
+        token, and the outputs at padded positions are zeros. Without it, the GRU
+        reads every position, padding included.
+        """
         embs = self.embedding(src.T)               # (T, n, e)
-        outputs, state = self.rnn(embs)            # (T, n, h), (L, n, h)
-        return outputs, state
+        if src_valid_len is None:
+            return self.rnn(embs)                  # (T, n, h), (L, n, h)
+        return packed_rnn(self.rnn, embs, src_valid_len)
+
+
+def packed_rnn(rnn: nn.Module, embs: torch.Tensor, valid_len: torch.Tensor):
+    """Run ``rnn`` (time-major, as nn.GRU) over each column of ``embs`` (T, n, e) up to its length.
+
+    Returns (outputs (T, n, h) with zeros after each sequence's end, final state
+    taken after each sequence's last real step): a packed sequence
+    (``pack_padded_sequence``), which every layer and direction reads only up to
+    each sequence's length.
+    """
+    T, n = embs.shape[0], embs.shape[1]
+    valid_len = lengths_tensor("src_valid_len", valid_len, n, T)
+    if n and int(valid_len.min()) < 1:
+        raise ValueError(f"src_valid_len must be at least 1 for every sentence (every source "
+                         f"ends with '<eos>'), got {int(valid_len.min())}.")
+    packed = nn.utils.rnn.pack_padded_sequence(embs, valid_len.cpu(), enforce_sorted=False)
+    outputs, state = rnn(packed)
+    outputs, _ = nn.utils.rnn.pad_packed_sequence(outputs, total_length=T)
+    return outputs, state
 
 
 class Seq2SeqDecoder(nn.Module):

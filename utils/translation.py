@@ -6,7 +6,8 @@ The pipeline, one function per step (chapter 12 walks through it):
 2. ``normalize`` and ``tokenize_pair``: lowercase, plain spaces, punctuation as
    separate words, split on spaces;
 3. ``filter_by_length``: keep the pairs whose two sides have at most ``max_tokens`` tokens;
-4. ``split_pairs``: a fixed split into train / validation / test by English sentence;
+4. ``split_pairs``: a fixed split into train / validation / test by English sentence,
+   near-duplicates kept together (``near_duplicate_key``);
 5. ``build_vocabs``: source and target ``Vocab`` from the training pairs;
 6. ``encode``: indices with ``<eos>``, truncated or padded to ``num_steps``, and valid lengths;
 7. ``translation_batches``: shuffled minibatches for training.
@@ -79,24 +80,67 @@ def filter_by_length(pairs: list[Pair], max_tokens: int) -> list[Pair]:
     return [(src, tgt) for src, tgt in pairs if len(src) <= max_tokens and len(tgt) <= max_tokens]
 
 
+# Contractions that the split treats as their long forms (near_duplicate_key).
+_WHOLE_WORDS = {"won't": "will not", "can't": "can not", "cannot": "can not", "shan't": "shall not",
+                "ain't": "is not", "let's": "let us"}
+_SUFFIXES = {"n't": "not", "'re": "are", "'ve": "have", "'ll": "will", "'d": "would", "'s": "is",
+             "'m": "am"}
+_SUFFIX = re.compile(r"(.+?)(n't|'re|'ve|'ll|'d|'s|'m)")
+_SPLIT_PUNCTUATION = frozenset({".", "!", "?", ",", '"'})
+
+
+def near_duplicate_key(tokens: list[str]) -> str:
+    """The form of an English sentence under which ``split_pairs`` groups near-duplicates.
+
+    Contractions become their long forms ("what's" -> "what is", "don't" -> "do
+    not", "won't" -> "will not"; every 's becomes "is", so a possessive "tom's
+    car" also becomes "tom is car": for grouping, merging too much is harmless)
+    and punctuation tokens (. ! ? , and double quotes) are dropped.
+
+    >>> near_duplicate_key("what's your name ?".split()) == near_duplicate_key("what is your name .".split())
+    True
+    """
+    if isinstance(tokens, str) or not all(isinstance(token, str) for token in tokens):
+        raise TypeError(f"near_duplicate_key expects a list of str tokens, got {tokens!r:.60}; "
+                        f"split a sentence first, e.g. normalize(text).split().")
+    out: list[str] = []
+    for token in tokens:
+        if token in _SPLIT_PUNCTUATION:
+            continue
+        if token in _WHOLE_WORDS:
+            out += _WHOLE_WORDS[token].split()
+        elif (match := _SUFFIX.fullmatch(token)):
+            out += [match.group(1), _SUFFIXES[match.group(2)]]
+        else:
+            out.append(token)
+    return " ".join(out)
+
+
 def _rank(sentence: str, seed: int) -> str:
     """A pseudo-random but fixed sort key: the same on every machine and library version."""
     return hashlib.sha1(f"{seed}:{sentence}".encode("utf-8")).hexdigest()
 
 
 def split_pairs(pairs: list[Pair], num_test: int = NUM_TEST, num_valid: int = NUM_VALID,
-                seed: int = SPLIT_SEED) -> tuple[list[Pair], list[Pair], list[Pair]]:
+                seed: int = SPLIT_SEED, key=near_duplicate_key,
+                ) -> tuple[list[Pair], list[Pair], list[Pair]]:
     """Split into (train, valid, test) by English sentence, with exactly ``num_test`` test pairs.
 
-    All pairs with the same English side (one sentence, several translations) go
-    to the same part, so no test or validation sentence is ever seen in
-    training. The English sentences are visited in the order of a hash of
-    ``seed`` and the sentence; each one's pairs fill the test set while they fit,
-    then the validation set, and the rest is training data.
+    All pairs whose English sides have the same ``near_duplicate_key`` (one
+    sentence with several translations, and its variants with contractions or
+    other punctuation: "what is your name ?", "what's your name ?") go to the
+    same part, so no test or validation sentence, nor a near-duplicate of it, is
+    seen in training. The groups are visited in the order of a hash of ``seed``
+    and the key; each one's pairs fill the test set while they fit, then the
+    validation set, and the rest is training data. ``key`` (English tokens ->
+    str) says which pairs belong together; chapter 12 also splits with
+    ``key=" ".join``, one group per exact sentence, to count what that lets through.
     """
+    if not callable(key):
+        raise TypeError(f"key must be a function of the English tokens, got {key!r:.60}.")
     groups: dict[str, list[Pair]] = {}
     for src, tgt in pairs:
-        groups.setdefault(" ".join(src), []).append((src, tgt))
+        groups.setdefault(key(src), []).append((src, tgt))
     if len(pairs) < num_test + num_valid + 1:
         raise ValueError(f"{len(pairs)} pairs are too few for {num_test} test and {num_valid} "
                          f"validation pairs plus training data.")
@@ -111,8 +155,22 @@ def split_pairs(pairs: list[Pair], num_test: int = NUM_TEST, num_valid: int = NU
             train += group
     if len(test) != num_test or len(valid) != num_valid:
         raise ValueError(f"Could not fill {num_test} test and {num_valid} validation pairs from "
-                         f"{len(groups)} English sentences; use fewer.")
+                         f"{len(groups)} groups of English sentences; use fewer.")
     return train, valid, test
+
+
+def group_references(pairs: list[Pair]) -> tuple[list[list[str]], list[list[list[str]]]]:
+    """(sources, references): each distinct English sentence once, with all its translations.
+
+    The order is that of each sentence's first pair; ``references[i]`` lists the
+    French sides of every pair whose English side is ``sources[i]``, in the order
+    of the pairs. A translation of ``sources[i]`` is then scored once, against all
+    of ``references[i]`` (``utils.evaluation.multi_reference_bleu``).
+    """
+    grouped: dict[tuple[str, ...], list[list[str]]] = {}
+    for src, tgt in pairs:
+        grouped.setdefault(tuple(src), []).append(list(tgt))
+    return [list(src) for src in grouped], list(grouped.values())
 
 
 def build_vocabs(pairs: list[Pair], min_freq: int = 2) -> tuple[Vocab, Vocab]:

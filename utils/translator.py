@@ -228,6 +228,10 @@ def code_fingerprint(decoder=None) -> str:
             digest.update(f"def {obj.__qualname__}{_stable_repr(obj.__defaults__)}"
                           f"{_stable_repr(obj.__kwdefaults__)}".encode())
             code(obj.__code__, obj.__globals__, body=True)
+            defaults = (*(obj.__defaults__ or ()), *(obj.__kwdefaults__ or {}).values())
+            for default in defaults:       # a function as a default (split_pairs's key)
+                if (inspect.isfunction(default) or isinstance(default, type)) and followed(default):
+                    visit(default)
 
     def code(co: types.CodeType, namespace: dict, body: bool = False) -> None:
         digest.update(co.co_code)
@@ -275,6 +279,11 @@ def _stable_repr(value) -> str:
         return "(" + ", ".join(_stable_repr(v) for v in value) + ")"
     if isinstance(value, types.CodeType):
         return f"<code {value.co_name}>"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_stable_repr(k)}: {_stable_repr(v)}" for k, v in value.items()) + "}"
+    if inspect.isfunction(value) or isinstance(value, type) or inspect.isbuiltin(value):
+        # the repr of a function holds its memory address, which changes from run to run
+        return f"<{type(value).__name__} {getattr(value, '__module__', '')}.{value.__qualname__}>"
     return repr(value)
 
 
