@@ -18,9 +18,10 @@ from chapter_cells import definitions_differ, imports_from, run_code_cells
 from utils import attention, gru_scratch
 
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
-MODULES = {  # module: (first half, second half)
+MODULES = {  # module: (first half, the parts after it)
     gru_scratch: (CHAPTERS / "07_gru.ipynb", CHAPTERS / "07_gru_training.ipynb"),
-    attention: (CHAPTERS / "15_attention.ipynb", CHAPTERS / "15_attention_training.ipynb"),
+    attention: (CHAPTERS / "15_attention.ipynb", CHAPTERS / "15_attention_training.ipynb",
+                CHAPTERS / "15_attention_two_directions.ipynb"),
 }
 IDS = [module.__name__ for module in MODULES]
 
@@ -33,10 +34,11 @@ def test_every_name_of_the_module_is_defined_by_the_first_half(module):
 
 
 @pytest.mark.parametrize("module", MODULES, ids=IDS)
-def test_the_second_half_imports_only_what_the_module_has(module):
-    imports = imports_from(MODULES[module][1], module.__name__)
-    assert len(imports) == 1, f"the second half imports from {module.__name__} in one statement"
-    assert set(imports[0]) <= set(module.__all__), imports[0]
+def test_the_later_parts_import_only_what_the_module_has(module):
+    for part in MODULES[module][1:]:
+        imports = imports_from(part, module.__name__)
+        assert len(imports) == 1, f"{part.name} imports from {module.__name__} in one statement"
+        assert set(imports[0]) <= set(module.__all__), (part.name, imports[0])
 
 
 @pytest.mark.parametrize("module", MODULES, ids=IDS)

@@ -20,6 +20,7 @@ here only for being present.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -116,3 +117,31 @@ def test_every_tolerance_was_measured_with_seeds(path):
                if cell.id not in record["chapters"].get(path.stem, {}).get("cells", {})]
     assert not missing, (f"not measured with other seeds: {missing}; run "
                          f"{MAKE.format(path.stem)}")
+
+
+def trained(source: str) -> bool:
+    """A cell whose tolerance covers a result of training: its NBVAL_APPROX comment says
+    'trained', and a seed does not also draw its data (chapter 1 says so where it does)."""
+    comment = " ".join(line for line in source.splitlines() if line.startswith("#"))
+    return (re.search(r"NBVAL_APPROX[^:]*:\s*trained", comment) is not None
+            and "change the data" not in comment)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_a_trained_result_holds_its_seeds_within_its_tolerance(path):
+    """The book declares a trained result's tolerance from the spread over machines *and*
+    seeds (benchmarks/spread.md): every seed variant must lie within it too."""
+    problems = []
+    for record in SEEDS:
+        chapter = record["chapters"].get(path.stem, {})
+        for number, cell in compared_cells(path):
+            tolerance = parse_tolerance(cell.source)
+            entry = chapter.get("cells", {}).get(cell.id)
+            if tolerance is None or entry is None or not trained(cell.source):
+                continue
+            same_text, pairs = measure_spread.evaluated(entry)
+            outside = [p for p in pairs if not within(p, tolerance)]
+            if same_text and outside:
+                problems.append(f"{record['label']}, code cell {number}: outside "
+                                f"{tolerance.describe()}: {outside[:5]}")
+    assert not problems, "\n".join(problems)

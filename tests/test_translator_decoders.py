@@ -104,3 +104,48 @@ def test_a_decoder_with_weights_gives_them_to_greedy_translate(cache):
     steps = len(result.tokens) + 1 if len(result.tokens) < tiny.data.num_steps else len(result.tokens)
     assert tuple(result.attention.shape) == (steps, tiny.data.num_steps)
     torch.testing.assert_close(result.attention[:, :4].sum(1), torch.ones(steps))
+
+
+class DoubledEncoder(utils.Seq2SeqEncoder):
+    """Chapter 13's encoder with its outputs doubled: another encoder, same weights."""
+
+    def forward(self, src, src_valid_len=None):
+        outputs, state = super().forward(src, src_valid_len)
+        return 2 * outputs, state
+
+
+def test_build_seq2seq_takes_an_encoder_class(data):
+    model = utils.build_seq2seq(TINY, data, encoder=DoubledEncoder)
+    assert isinstance(model.encoder, DoubledEncoder)
+    assert isinstance(model.decoder, utils.Seq2SeqDecoder)
+    assert type(utils.build_seq2seq(TINY, data).encoder) is utils.Seq2SeqEncoder
+    with pytest.raises(TypeError, match="encoder must be a class"):
+        utils.build_seq2seq(TINY, data, encoder="bidirectional")
+
+
+def test_an_encoder_changes_the_key_and_its_fingerprint_follows_its_code():
+    assert TR.config_key(TINY, None, None) == TR.config_key(TINY)
+    keys = {TR.config_key(TINY), TR.config_key(TINY, None, "E:1"), TR.config_key(TINY, "A:1", "E:1"),
+            TR.config_key(TINY, "A:1")}
+    assert len(keys) == 4
+    doubled = TR.encoder_fingerprint(DoubledEncoder)
+    assert doubled.startswith("DoubledEncoder:") and doubled == TR.encoder_fingerprint(DoubledEncoder)
+    assert doubled != TR.encoder_fingerprint(DoubledEncoder, UniformAttentionDecoder)
+    assert TR.encoder_fingerprint(utils.Seq2SeqEncoder).split(":")[1] == TR.code_fingerprint()
+
+
+def test_an_encoder_is_cached_apart_and_cold_equals_warm(cache):
+    cold = utils.trained_seq2seq(TINY, encoder=DoubledEncoder, decoder=UniformAttentionDecoder,
+                                 plot=False, verbose=False)
+    assert not cold.from_cache and isinstance(cold.model.encoder, DoubledEncoder)
+    warm = utils.trained_seq2seq(TINY, encoder=DoubledEncoder, decoder=UniformAttentionDecoder,
+                                 plot=False, verbose=False)
+    assert warm.from_cache and isinstance(warm.model.encoder, DoubledEncoder)
+    for (name, a), (_, b) in zip(cold.model.state_dict().items(), warm.model.state_dict().items()):
+        assert torch.equal(a, b), name
+    # the same decoder with chapter 13's encoder is another model
+    assert not utils.trained_seq2seq(TINY, decoder=UniformAttentionDecoder, plot=False,
+                                     verbose=False).from_cache
+    assert utils.trained_seq2seq(TINY, encoder=utils.Seq2SeqEncoder, decoder=UniformAttentionDecoder,
+                                 plot=False, verbose=False).from_cache
+    assert len(list(cache.glob("*.pt"))) == 2

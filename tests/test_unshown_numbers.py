@@ -21,7 +21,7 @@ REVISED = {"01_mlp_to_sequences", "02_text_preprocessing", "03_language_models",
            "04_rnn_scratch", "05_rnn_concise", "06_bptt", "06_truncation_clipping", "07_gru", "07_gru_training", "08_lstm",
            "09_numpy_framework", "09_numpy_training", "10_deep_rnn", "11_bidirectional_rnn",
            "12_machine_translation_data", "13_seq2seq", "13_seq2seq_bleu", "14_beam_search",
-           "15_attention", "15_attention_training", "16_performance",
+           "15_attention", "15_attention_training", "15_attention_two_directions", "16_performance",
            "16_performance_settings"}
 CHAPTERS = un._chapter_names()
 

@@ -3,10 +3,11 @@
 Chapter 15 (``chapters/15_attention.ipynb``) writes a softmax that gives padding
 a weight of exactly zero (``masked_softmax``), additive attention
 (``AdditiveAttention``) and chapter 13's decoder with attention over the
-encoder's outputs (``AttentionDecoder``); its second half
+encoder's outputs (``AttentionDecoder``); its second part
 (``chapters/15_attention_training.ipynb``) trains that decoder, evaluates it and
-looks at its weights. The second half imports from here so that it runs on its
-own. Nothing here is new: the functions and classes are the chapter's code
+looks at its weights, and its third (``chapters/15_attention_two_directions.ipynb``)
+gives it a bidirectional encoder. Both import from here so that they run on
+their own. Nothing here is new: the functions and classes are the chapter's code
 (``tests/test_attention.py`` runs the chapter's cells and compares the two, bit
 for bit). Read the chapter, not this file, to learn them.
 """

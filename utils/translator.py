@@ -92,31 +92,37 @@ def translation_data(config: Seq2SeqConfig) -> TranslationData:
 
 
 def build_seq2seq(config: Seq2SeqConfig, data: TranslationData,
-                  decoder=None) -> EncoderDecoder:
+                  decoder=None, encoder=None) -> EncoderDecoder:
     """A fresh encoder-decoder with ``config``'s sizes for ``data``'s vocabularies.
 
     ``decoder`` (default ``Seq2SeqDecoder``) is the decoder's class, called as
     ``decoder(vocab_size, embed_size, num_hiddens, num_layers, dropout)``; chapter
-    15 passes one with attention. The encoder is always ``Seq2SeqEncoder``.
+    15 passes one with attention. ``encoder`` (default ``Seq2SeqEncoder``) is the
+    encoder's class, called the same way with the source vocabulary's size; it
+    must return outputs (T, n, num_hiddens) and a state (num_layers, n,
+    num_hiddens), as ``Seq2SeqEncoder`` does (chapter 15 passes a bidirectional one).
     """
     decoder = Seq2SeqDecoder if decoder is None else decoder
-    if not callable(decoder):
-        raise TypeError(f"decoder must be a class such as Seq2SeqDecoder, got {decoder!r}.")
+    encoder = Seq2SeqEncoder if encoder is None else encoder
+    for name, value, example in (("decoder", decoder, "Seq2SeqDecoder"),
+                                 ("encoder", encoder, "Seq2SeqEncoder")):
+        if not callable(value):
+            raise TypeError(f"{name} must be a class such as {example}, got {value!r}.")
     sizes = (config.embed_size, config.num_hiddens, config.num_layers, config.dropout)
-    return EncoderDecoder(Seq2SeqEncoder(len(data.src_vocab), *sizes),
+    return EncoderDecoder(encoder(len(data.src_vocab), *sizes),
                           decoder(len(data.tgt_vocab), *sizes))
 
 
 def train_config(config: Seq2SeqConfig, data: TranslationData | None = None, *,
                  plot: bool = True, verbose: bool = True, time_budget: float | None = None,
-                 decoder=None):
+                 decoder=None, encoder=None):
     """Seed, build and train a model as ``config`` says: (model, history).
 
-    ``decoder``: the decoder's class, as in ``build_seq2seq``.
+    ``decoder``, ``encoder``: the classes, as in ``build_seq2seq``.
     """
     data = data or translation_data(config)
     set_seed(config.seed)
-    model = build_seq2seq(config, data, decoder)
+    model = build_seq2seq(config, data, decoder, encoder)
     generator = torch.Generator().manual_seed(config.seed)
     history = train_seq2seq(model, data.train, data.valid, bos=data.tgt_vocab["<bos>"],
                             epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
@@ -180,21 +186,22 @@ class CacheError(RuntimeError):
 _DISPLAY_ONLY = ("utils.progress", "utils.widgets", "utils.playground", "utils.attention_maps")
 
 
-def code_fingerprint(decoder=None) -> str:
+def code_fingerprint(decoder=None, encoder=None) -> str:
     """A hash of the code that decides a trained model (16 hex digits).
 
     It covers the bytecode of ``train_config`` and the model classes (the
-    ``decoder`` class if given, else ``Seq2SeqDecoder``) and of every function,
-    class and constant of this package (or of the decoder's module, e.g. a
-    notebook) they use, followed name by name: the data pipeline, the loss, the
-    training loop, the seeding. Docstrings, comments and line numbers are left
+    ``decoder`` class if given, else ``Seq2SeqDecoder``; the ``encoder`` class
+    if given, else ``Seq2SeqEncoder``) and of every function, class and
+    constant of this package (or of their modules, e.g. a notebook) they use,
+    followed name by name: the data pipeline, the loss, the training loop, the
+    seeding. Docstrings, comments and line numbers are left
     out, so editing prose keeps the cache; editing what the code does
     retrains. Plotting and widget modules are left out too (``_DISPLAY_ONLY``).
     Bytecode depends on the Python version, which ``config_key`` also holds;
     it does not depend on the CPU or on the hash seed.
     """
     package = __name__.split(".")[0]
-    modules = {decoder.__module__} if decoder is not None else set()
+    modules = {cls.__module__ for cls in (decoder, encoder) if cls is not None}
     digest = hashlib.sha1()
     seen: set[int] = set()
 
@@ -258,7 +265,8 @@ def code_fingerprint(decoder=None) -> str:
             elif _plain(target) and name.isupper():
                 digest.update(f"{name}={_stable_repr(target)}".encode())   # a constant
 
-    for root in (train_config, build_seq2seq, translation_data, EncoderDecoder, Seq2SeqEncoder,
+    for root in (train_config, build_seq2seq, translation_data, EncoderDecoder,
+                 Seq2SeqEncoder if encoder is None else encoder,
                  Seq2SeqDecoder if decoder is None else decoder):
         visit(root)
     return digest.hexdigest()[:16]
@@ -287,13 +295,15 @@ def _stable_repr(value) -> str:
     return repr(value)
 
 
-def config_key(config: Seq2SeqConfig, decoder: str | None = None) -> str:
+def config_key(config: Seq2SeqConfig, decoder: str | None = None,
+               encoder: str | None = None) -> str:
     """A short hash of what decides the trained model (16 hex digits).
 
     The configuration, the code (``code_fingerprint``), the Python version
     (bytecode differs between versions) and the PyTorch version (another
     version may train to different weights from the same seed). ``decoder`` is
-    the ``decoder_fingerprint`` of a model with another decoder than chapter 13's.
+    the ``decoder_fingerprint`` of a model with another decoder than chapter 13's;
+    ``encoder`` the ``encoder_fingerprint`` of one with another encoder.
     """
     fields = {"config": dataclasses.asdict(config), "torch": torch.__version__,
               "python": list(sys.version_info[:2]), "format": 2}
@@ -301,6 +311,8 @@ def config_key(config: Seq2SeqConfig, decoder: str | None = None) -> str:
         fields["code"] = code_fingerprint()
     else:
         fields["decoder"] = decoder
+    if encoder is not None:
+        fields["encoder"] = encoder
     return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -316,6 +328,12 @@ def decoder_fingerprint(config: Seq2SeqConfig, data: TranslationData, decoder) -
     return f"{name}:{code_fingerprint(decoder)}"
 
 
+def encoder_fingerprint(encoder, decoder=None) -> str:
+    """The encoder's name and the ``code_fingerprint`` of a model with it and ``decoder``."""
+    name = getattr(encoder, "__qualname__", type(encoder).__name__)
+    return f"{name}:{code_fingerprint(decoder, encoder)}"
+
+
 @dataclass
 class Translator:
     """A trained encoder-decoder with its data; what ``trained_seq2seq`` returns."""
@@ -327,7 +345,7 @@ class Translator:
 
 
 def trained_seq2seq(config: Seq2SeqConfig, *, retrain: bool = False, plot: bool = True,
-                    verbose: bool = True, decoder=None) -> Translator:
+                    verbose: bool = True, decoder=None, encoder=None) -> Translator:
     """The chapter-13 model trained with ``config``: from the cache, or trained and cached.
 
     The cache holds the state dict (``seq2seq-KEY.pt``, loaded with
@@ -338,13 +356,14 @@ def trained_seq2seq(config: Seq2SeqConfig, *, retrain: bool = False, plot: bool 
 
     ``decoder`` (chapter 15): another decoder class, as in ``build_seq2seq``; its
     models are cached under a key that also holds its ``decoder_fingerprint``.
+    ``encoder``: another encoder class, likewise (``encoder_fingerprint``).
     """
     if not isinstance(config, Seq2SeqConfig):
         raise TypeError(f"config must be a Seq2SeqConfig, got {type(config).__name__}.")
     # Loading and training draw different amounts of random numbers; restoring the
     # caller's random state makes what comes after the call the same either way.
     with _random_state_kept():
-        return _trained_seq2seq(config, retrain, plot, verbose, decoder)
+        return _trained_seq2seq(config, retrain, plot, verbose, decoder, encoder)
 
 
 @contextlib.contextmanager
@@ -358,21 +377,25 @@ def _random_state_kept():
             np.random.set_state(states[1])
 
 
-def _trained_seq2seq(config, retrain, plot, verbose, decoder=None) -> Translator:
+def _trained_seq2seq(config, retrain, plot, verbose, decoder=None, encoder=None) -> Translator:
     data = translation_data(config)
     if decoder is Seq2SeqDecoder:
         decoder = None
+    if encoder is Seq2SeqEncoder:
+        encoder = None
     fingerprint = None if decoder is None else decoder_fingerprint(config, data, decoder)
-    key = config_key(config, fingerprint)
+    encoder_print = None if encoder is None else encoder_fingerprint(encoder, decoder)
+    key = config_key(config, fingerprint, encoder_print)
     folder = cache_dir()
     weights, record = folder / f"seq2seq-{key}.pt", folder / f"seq2seq-{key}.json"
     if not retrain and weights.is_file() and record.is_file():
-        model, history = _load_cached(config, data, decoder, weights, record)
+        model, history = _load_cached(config, data, decoder, encoder, weights, record)
         if verbose:
             print(f"loaded the trained model from the cache ({history.summary()})")
         return Translator(model, data, config, history, from_cache=True)
     folder.mkdir(parents=True, exist_ok=True)     # before training: a bad path fails now
-    model, history = train_config(config, data, plot=plot, verbose=verbose, decoder=decoder)
+    model, history = train_config(config, data, plot=plot, verbose=verbose, decoder=decoder,
+                                  encoder=encoder)
     model.eval()
     if history.stop_reason != "epochs":
         # a model that diverged or was interrupted is returned but not cached
@@ -383,7 +406,7 @@ def _trained_seq2seq(config, retrain, plot, verbose, decoder=None) -> Translator
     for path, write in ((weights, lambda p: torch.save(model.state_dict(), p)),
                         (record, lambda p: p.write_text(json.dumps(
                             {"config": dataclasses.asdict(config), "torch": torch.__version__,
-                             "decoder": fingerprint,
+                             "decoder": fingerprint, "encoder": encoder_print,
                              "history": dataclasses.asdict(history)}, indent=1)))):
         handle, name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=folder)
         os.close(handle)
@@ -396,7 +419,7 @@ def _trained_seq2seq(config, retrain, plot, verbose, decoder=None) -> Translator
     return Translator(model, data, config, history, from_cache=False)
 
 
-def _load_cached(config, data, decoder, weights: Path, record: Path):
+def _load_cached(config, data, decoder, encoder, weights: Path, record: Path):
     """The cached model and history, or a ``CacheError`` that names the files and the fix.
 
     Loading never unpickles code (``weights_only=True``): a damaged or foreign
@@ -408,7 +431,7 @@ def _load_cached(config, data, decoder, weights: Path, record: Path):
         state = torch.load(weights, map_location="cpu", weights_only=True)
         if not isinstance(state, dict):
             raise ValueError(f"it holds a {type(state).__name__}, not a state dict")
-        model = build_seq2seq(config, data, decoder)
+        model = build_seq2seq(config, data, decoder, encoder)
         model.load_state_dict(state)
     except Exception as error:      # truncated, empty, garbage, other shapes or names
         raise CacheError(f"The cached model {weights} cannot be loaded "

@@ -61,4 +61,5 @@ ARCHITECTURE_FIGURES = {
     "chapters/13_seq2seq": "encoder_decoder.svg",
     "chapters/14_beam_search": "beam_search_tree.svg",
     "chapters/15_attention": "attention.svg",
+    "chapters/15_attention_two_directions": "birnn_encoder.svg",
 }
