@@ -122,7 +122,7 @@ def test_a_model_too_small_for_the_text_gets_a_sentence_not_a_torch_trace():
         utils.evaluate_perplexity(_CharModel(), corpus, batch_size=2, num_steps=5)
     with pytest.raises(ValueError, match="cannot read token index"):
         utils.train_language_model(_CharModel(), corpus, corpus, batch_size=2, num_steps=5,
-                                   lr=0.1, epochs=1, plot=False, verbose=False)
+                                   valid_batch_size=2, valid_num_steps=5, lr=0.1, epochs=1, plot=False, verbose=False)
 
 
 def test_a_model_whose_output_is_smaller_than_the_targets_is_named():

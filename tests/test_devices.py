@@ -71,6 +71,7 @@ def test_language_model_paths_create_no_tensor_off_the_model_device(sampling):
     model = TinyLM()
     with stray_tensors_go_to_meta():
         history = utils.train_language_model(model, corpus, corpus, batch_size=2, num_steps=5,
+                                             valid_batch_size=2, valid_num_steps=5,
                                              lr=0.1, epochs=1, sampling=sampling, plot=False,
                                              verbose=False)
         text = utils.generate(model, vocab, "ab", 5, temperature=1.0,

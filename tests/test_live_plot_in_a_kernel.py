@@ -34,7 +34,7 @@ train, valid = corpus[:5000], corpus[5000:]""",
         return self.out(Y.reshape(-1, Y.shape[-1])), state
 model = Tiny(len(vocab))""",
     """history = utils.train_language_model(model, train, valid, batch_size=4, num_steps=10,
-                                     lr=1.0, epochs=4)""",
+                                     valid_batch_size=4, valid_num_steps=10, lr=1.0, epochs=4)""",
     """plot = utils.LivePlot("step", "value", ["a"], min_interval=0)
 for step in range(1, 6):
     plot.add(step, [step ** 2])

@@ -79,6 +79,7 @@ def test_trains_with_the_training_function():
     model = RNNModel(nn.GRU(4, 16), 4, embed_size=4)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
     history = train_language_model(model, corpus[:600], corpus[600:], batch_size=4,
-                                   num_steps=10, optimizer=optimizer, epochs=5,
+                                   num_steps=10, valid_batch_size=4, valid_num_steps=10,
+                                   optimizer=optimizer, epochs=5,
                                    sampling="random", plot=False, verbose=False)
     assert history.valid_perplexity[-1] < min(1.5, history.valid_perplexity[0])

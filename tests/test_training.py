@@ -32,7 +32,8 @@ def per_epoch(tokens: int) -> int:
 def train(model, split, **overrides):
     """Two epochs with the settings above; the batch order is seeded, so every run is the same."""
     torch.manual_seed(0)
-    settings = dict(batch_size=B, num_steps=S, lr=3.0, epochs=2, plot=False)
+    settings = dict(batch_size=B, num_steps=S, valid_batch_size=B, valid_num_steps=S, lr=3.0,
+                    epochs=2, plot=False)
     settings.update(overrides)
     return train_language_model(model, *split, **settings)
 
@@ -749,8 +750,10 @@ def test_an_optimizer_and_lr_together_are_refused(make_scratch_rnn, small_split)
 def test_a_too_short_text_is_named_with_the_tokens_needed(make_scratch_rnn, small_split, part):
     train_part, valid_part = small_split
     split = (train_part[:100], valid_part) if part == "train" else (train_part, valid_part[:100])
+    prefix = "" if part == "train" else "valid_"
     with pytest.raises(ValueError, match=rf"The {part} text has 100 tokens, too few for one batch "
-                                         rf"of batch_size={B} x num_steps={S} \(needs {B * S + 1}\)"):
+                                         rf"of {prefix}batch_size={B} x {prefix}num_steps={S} "
+                                         rf"\(needs {B * S + 1}\)"):
         train(make_scratch_rnn(), split)
 
 
@@ -793,3 +796,32 @@ def test_a_scratch_model_without_begin_state_is_refused(make_scratch_rnn, small_
             return inner(X, state)
     with pytest.raises(TypeError, match=r"needs a begin_state\(batch_size, device\) method"):
         train(NoBeginState(), small_split)
+
+
+# The validation text does not depend on the training batch
+
+@pytest.mark.parametrize("batch_size, num_steps", [(8, 35), (256, 35), (32, 70)])
+def test_validation_reads_the_same_tokens_whatever_the_training_batch(make_scratch_rnn, small_split,
+                                                                      batch_size, num_steps):
+    # Before, validation used the training batch_size x num_steps, so a run at batch 256
+    # was scored on about half the text that a run at batch 32 was scored on.
+    model = make_scratch_rnn()
+    history = train(model, small_split, batch_size=batch_size, num_steps=num_steps,
+                    valid_batch_size=32, valid_num_steps=35, epochs=1)
+    assert history.valid_perplexity[-1] == evaluate_perplexity(model, small_split[1])
+
+
+def test_the_default_validation_layout_is_32_by_35(make_scratch_rnn, small_split):
+    model = make_scratch_rnn()
+    torch.manual_seed(0)
+    history = train_language_model(model, *small_split, batch_size=B, num_steps=S, lr=3.0,
+                                   epochs=1, plot=False, verbose=False)
+    assert history.valid_perplexity[-1] == evaluate_perplexity(model, small_split[1], 32, 35)
+    assert history.valid_perplexity[-1] != evaluate_perplexity(model, small_split[1], B, S)
+
+
+@pytest.mark.parametrize("name, value", [("valid_batch_size", 0), ("valid_num_steps", 2.5),
+                                         ("valid_batch_size", "32")])
+def test_a_bad_validation_layout_is_named(make_scratch_rnn, small_split, name, value):
+    with pytest.raises((TypeError, ValueError), match=name):
+        train(make_scratch_rnn(), small_split, **{name: value})

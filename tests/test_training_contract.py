@@ -21,7 +21,8 @@ from utils.training import STOP_REASONS, TrainingHistory
 def _lm(**settings):
     torch.manual_seed(0)
     model, corpus = TinyLM(), torch.arange(400) % 6
-    kwargs = dict(batch_size=2, num_steps=5, epochs=3, plot=False, verbose=False)
+    kwargs = dict(batch_size=2, num_steps=5, valid_batch_size=2, valid_num_steps=5, epochs=3,
+                  plot=False, verbose=False)
     kwargs.update(settings)
     if "optimizer" not in kwargs and "lr" not in kwargs:
         kwargs["lr"] = 0.1

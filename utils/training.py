@@ -230,7 +230,8 @@ class History(TrainingHistory):
 
 
 def _check_settings(train, valid, batch_size, num_steps, lr, epochs, time_budget,
-                    sampling, clip, optimizer, scheduler=None, on_epoch=None, stop=None):
+                    sampling, clip, optimizer, scheduler=None, on_epoch=None, stop=None,
+                    valid_batch_size=32, valid_num_steps=35):
     train = token_tensor("train", train)
     valid = token_tensor("valid", valid)
     batch_size = positive_int("batch_size", batch_size)
@@ -261,11 +262,16 @@ def _check_settings(train, valid, batch_size, num_steps, lr, epochs, time_budget
     for name, hook in (("on_epoch", on_epoch), ("stop", stop)):
         if hook is not None and not callable(hook):
             raise TypeError(f"{name} must be a function, got {hook!r}.")
-    for name, part in (("train", train), ("valid", valid)):
-        if num_batches(len(part), batch_size, num_steps) < 1:
+    valid_batch_size = positive_int("valid_batch_size", valid_batch_size)
+    valid_num_steps = positive_int("valid_num_steps", valid_num_steps)
+    for name, part, rows, steps, prefix in (
+            ("train", train, batch_size, num_steps, ""),
+            ("valid", valid, valid_batch_size, valid_num_steps, "valid_")):
+        if num_batches(len(part), rows, steps) < 1:
             raise ValueError(f"The {name} text has {len(part)} tokens, too few for one batch of "
-                             f"batch_size={batch_size} x num_steps={num_steps} (needs "
-                             f"{batch_size * num_steps + 1}). Use a smaller batch_size or num_steps.")
+                             f"{prefix}batch_size={rows} x {prefix}num_steps={steps} (needs "
+                             f"{rows * steps + 1}). Use a smaller {prefix}batch_size or "
+                             f"{prefix}num_steps.")
     return train, valid
 
 
@@ -274,7 +280,8 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
                          time_budget: float | None = None, sampling: str = "sequential",
                          clip: float | None = 1.0, optimizer: torch.optim.Optimizer | None = None,
                          scheduler=None, plot: bool = True, verbose: bool = True,
-                         on_epoch=None, stop=None) -> History:
+                         on_epoch=None, stop=None, valid_batch_size: int = 32,
+                         valid_num_steps: int = 35) -> History:
     """Train a language model with cross-entropy, report perplexity per epoch.
 
     ``train`` and ``valid`` are 1-D tensors of token indices (see
@@ -291,7 +298,10 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
     norm limit (None: no clipping). The optimizer is SGD with ``lr`` unless
     you pass ``optimizer``; ``scheduler`` (if given) steps once per epoch.
     After each epoch the validation perplexity is computed with
-    ``evaluate_perplexity``, and with ``plot=True`` a live plot shows both curves.
+    ``evaluate_perplexity`` in the layout ``valid_batch_size`` x
+    ``valid_num_steps`` (32 x 35, whatever the training batch: runs with other
+    batch sizes or step counts are scored on the same tokens of ``valid``), and
+    with ``plot=True`` a live plot shows both curves.
     ``verbose=False`` skips printing the summary at the end.
 
     Two hooks for interactive tools (see ``utils.playground``):
@@ -310,7 +320,7 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
     """
     train, valid = _check_settings(train, valid, batch_size, num_steps, lr, epochs,
                                    time_budget, sampling, clip, optimizer, scheduler,
-                                   on_epoch, stop)
+                                   on_epoch, stop, valid_batch_size, valid_num_steps)
     params = model_parameters(model)
     optimizer = optimizer or torch.optim.SGD(params, lr=lr)
     history = History(settings=dict(batch_size=batch_size, num_steps=num_steps, lr=lr,
@@ -336,7 +346,8 @@ def train_language_model(model, train, valid, *, batch_size: int = 32, num_steps
                 break
             history.epochs.append(epoch - 1 + result.fraction)
             history.train_perplexity.append(perplexity(result.loss_sum / result.tokens))
-            history.valid_perplexity.append(evaluate_perplexity(model, valid, batch_size, num_steps))
+            history.valid_perplexity.append(evaluate_perplexity(model, valid, valid_batch_size,
+                                                               valid_num_steps))
             history.seconds.append(history.train_seconds)
             if live:
                 live.add(history.epochs[-1], [history.train_perplexity[-1],
