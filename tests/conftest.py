@@ -38,7 +38,7 @@ def small_split(time_machine):
     return utils.train_valid_split(corpus[:12_000])
 
 
-class ScratchRNN:
+class RNNScratch:
     """A from-scratch tanh RNN in the shape ``train_language_model`` expects.
 
     X: (batch, steps) -> logits (steps * batch, vocab_size), time-major; state (batch, hidden).
@@ -84,10 +84,10 @@ class TorchRNN(nn.Module):
 
 @pytest.fixture(scope="session")
 def make_scratch_rnn():
-    """make_scratch_rnn(vocab_size=28, hidden=32, seed=0) -> a fresh ScratchRNN."""
+    """make_scratch_rnn(vocab_size=28, hidden=32, seed=0) -> a fresh RNNScratch."""
     def make(vocab_size: int = 28, hidden: int = 32, seed: int | None = 0):
         generator = None if seed is None else torch.Generator().manual_seed(seed)
-        return ScratchRNN(vocab_size, hidden, generator)
+        return RNNScratch(vocab_size, hidden, generator)
     return make
 
 

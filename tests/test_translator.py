@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import utils
+from utils import model_cache
 from utils import translator as TR
 
 # A model small enough to train in a second or two: pairs of at most 3 words, 1 epoch.
@@ -25,7 +26,7 @@ def cache(tmp_path, monkeypatch):
 
 def test_cache_dir_defaults_outside_the_repository(monkeypatch):
     monkeypatch.delenv("RNN_BOOK_CACHE", raising=False)
-    assert TR.cache_dir().parts[-2:] == (".cache", "rnn-book")
+    assert model_cache.cache_dir().parts[-2:] == (".cache", "rnn-book")
 
 
 def test_config_key_depends_on_every_setting():

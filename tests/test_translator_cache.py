@@ -19,6 +19,7 @@ import pytest
 import torch
 
 import utils
+from utils import model_cache
 from utils import translator as TR
 
 TINY = utils.Seq2SeqConfig(train_max_tokens=3, embed_size=8, num_hiddens=8, num_layers=1,
@@ -90,7 +91,7 @@ def test_a_damaged_record_is_named_with_the_fix(trained, edit):
 def test_the_cache_path_expands_home_and_must_be_a_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("RNN_BOOK_CACHE", "~/models")
-    assert TR.cache_dir() == tmp_path / "models"
+    assert model_cache.cache_dir() == tmp_path / "models"
     (tmp_path / "file").write_text("x")
     monkeypatch.setenv("RNN_BOOK_CACHE", str(tmp_path / "file"))
     with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
@@ -195,7 +196,7 @@ def test_translate_pairs_checks_batch_size(cache):
 
 def test_a_function_default_enters_the_key_by_name_and_code_not_address(monkeypatch):
     # split_pairs(key=near_duplicate_key): the repr of a function holds its address
-    assert "0x" not in TR._stable_repr(utils.split_pairs.__defaults__)
+    assert "0x" not in model_cache._stable_repr(utils.split_pairs.__defaults__)
     before = TR.code_fingerprint()
     original = utils.translation.near_duplicate_key
 

@@ -21,8 +21,11 @@ lives here, one small module per idea:
 - ``translation``: English-French pairs: ``normalize``, the split, vocabularies, ``encode``
 - ``seq2seq``: the encoder-decoder, ``masked_cross_entropy``, ``train_seq2seq``, ``greedy_decode``
 - ``bleu``: ``bleu`` from scratch and ``corpus_bleu`` with sacrebleu
-- ``translator``: ``trained_seq2seq`` (a cache of trained models), ``greedy_translate``,
-  ``evaluate_bleu``, the translation widget
+- ``translator``: chapter 13's configuration and ``trained_seq2seq``, a model trained once
+  and then loaded from the cache of ``model_cache`` (where it is, a hash of the code, safe
+  writing and reading)
+- ``translate``: ``greedy_translate`` for one sentence, ``translate_pairs`` and
+  ``evaluate_bleu`` for a whole part of the data, the translation widget
 - ``attention_maps``: heat maps of attention weights and the attention widget (chapter 15)
 - ``beam_search``: ``beam_search`` for one sentence, ``beam_text`` for chapter 14's widget
 - ``numpy_rnn``: the NumPy code of chapters 6 and 9 (a tanh RNN and its backward pass;
@@ -62,9 +65,11 @@ from .seq2seq import (Decoded, EncoderDecoder, Seq2SeqDecoder, Seq2SeqEncoder, S
                       evaluate_loss, greedy_decode, init_seq2seq, masked_cross_entropy,
                       sequence_mask, teacher_forcing_input, train_seq2seq)
 from .bleu import bleu, bleu_signature, corpus_bleu
-from .translator import (CHAPTER13, CacheError, Seq2SeqConfig, Translation, Translator,
-                         build_seq2seq, evaluate_bleu, greedy_translate, trained_seq2seq,
-                         translate_pairs, translation_box, translation_data, translation_text)
+from .model_cache import CacheError
+from .translator import (CHAPTER13, Seq2SeqConfig, Translator, build_seq2seq, trained_seq2seq,
+                         translation_data)
+from .translate import (Translation, evaluate_bleu, greedy_translate, translate_pairs,
+                        translation_box, translation_text)
 from .attention_maps import attention_box, attention_view, plot_attention, translation_weights
 from .beam_search import Hypothesis, beam_search, beam_text
 from .speed import Speed, training_speed

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from matplotlib.figure import Figure
 
-from .translator import greedy_translate, translation_text
+from .translate import greedy_translate, translation_text
 
 
 def plot_attention(ax, weights: torch.Tensor, source: list[str], target: list[str],

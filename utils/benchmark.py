@@ -225,7 +225,8 @@ def seq2seq_benchmark(time_budget: float | None = None) -> dict:
     is ``utils.evaluate_bleu``: greedy translations of the test pairs scored by
     sacrebleu with tokenize='none'.
     """
-    from .translator import CHAPTER13, evaluate_bleu, train_config, translation_data
+    from .translate import evaluate_bleu
+    from .translator import CHAPTER13, train_config, translation_data
     data = translation_data(CHAPTER13)
     model, history = train_config(CHAPTER13, data, plot=False, verbose=False,
                                   time_budget=time_budget)
