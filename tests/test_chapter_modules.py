@@ -19,7 +19,8 @@ from utils import attention, gru_scratch
 
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
 MODULES = {  # module: (first half, the parts after it)
-    gru_scratch: (CHAPTERS / "07_gru.ipynb", CHAPTERS / "07_gru_training.ipynb"),
+    gru_scratch: (CHAPTERS / "07_gru.ipynb", CHAPTERS / "07_gru_training.ipynb",
+                  CHAPTERS / "16_performance.ipynb"),
     attention: (CHAPTERS / "15_attention.ipynb", CHAPTERS / "15_attention_training.ipynb",
                 CHAPTERS / "15_attention_two_directions.ipynb"),
 }
