@@ -202,3 +202,111 @@ def test_gradient_norm_keeps_float64_precision():
     p.grad = torch.tensor([1e-3, 1.0 + 1e-12, 3.0], dtype=torch.float64)
     exact = math.sqrt(sum(g * g for g in p.grad.tolist()))
     assert abs(utils.gradient_norm([p]) - exact) < 1e-15
+
+
+# -- a second round (stop 32): public functions that had no bad-input test ------------
+# Each case below was a silent answer or a torch/Python trace on the code before.
+
+def test_sequence_mask_refuses_lengths_that_would_broadcast_or_mean_something_else():
+    assert S.sequence_mask(torch.tensor([1, 3]), 3).tolist() == [[True, False, False],
+                                                                [True, True, True]]
+    with pytest.raises(ValueError, match=r"valid_len must be 1-D.*\(2, 1\)"):
+        S.sequence_mask(torch.tensor([[1], [2]]), 3)       # was a (2, 1, 3) mask
+    with pytest.raises(TypeError, match="valid_len must hold integer lengths.*float32"):
+        S.sequence_mask(torch.tensor([1.5, 2.0]), 3)       # was rounded up silently
+    with pytest.raises(ValueError, match=r"between 0 and 3, got values from -1 to 2"):
+        S.sequence_mask(torch.tensor([-1, 2]), 3)          # was an all-False row
+    with pytest.raises(ValueError, match=r"between 0 and 2, got values from 1 to 5"):
+        S.sequence_mask(torch.tensor([1, 5]), 2)
+
+
+def test_teacher_forcing_input_names_a_bad_target_or_bos():
+    with pytest.raises(ValueError, match=r"tgt must be a tensor of shape \(batch, steps\), got \(3,\)"):
+        S.teacher_forcing_input(torch.tensor([1, 2, 3]), 0)
+    with pytest.raises(TypeError, match="tgt must hold integer token indices.*float32"):
+        S.teacher_forcing_input(torch.ones(2, 3), 0)       # was a float tensor back
+    with pytest.raises(ValueError, match="bos must be a non-negative integer, got -1"):
+        S.teacher_forcing_input(torch.ones(2, 3, dtype=torch.long), -1)
+
+
+@pytest.mark.parametrize("cls", [S.Seq2SeqEncoder, S.Seq2SeqDecoder])
+@pytest.mark.parametrize("args, message", [
+    ((0, 8, 16, 1), "vocab_size must be a positive integer, got 0"),    # was Embedding(0, 8)
+    ((10, 8, 16, 0), "num_layers must be a positive integer, got 0"),
+    ((10, 8, 16, 1, 2.0), "dropout must be a finite number between 0 and 1, got 2.0"),
+    ((10, 8, 16, 1, 1.0), "dropout must be below 1"),
+])
+def test_an_encoder_or_decoder_of_bad_sizes_is_named(cls, args, message):
+    with pytest.raises(ValueError, match=message):
+        cls(*args)
+
+
+@pytest.mark.parametrize("cls", [S.Seq2SeqEncoder, S.Seq2SeqDecoder])
+def test_tokens_the_model_cannot_read_are_named_with_the_fix(cls):
+    torch.manual_seed(0)
+    model = cls(10, 8, 16, 1)
+    state = (None if cls is S.Seq2SeqEncoder
+             else model.init_state(None, torch.zeros(1, 1, 16)))
+    call = (lambda X: model(X)) if cls is S.Seq2SeqEncoder else (lambda X: model(X, state))
+    with pytest.raises(ValueError, match=r"cannot read \w+ token index 11.*10 rows.*len\(vocab\)"):
+        call(torch.tensor([[11, 2, 3]]))                   # was "index out of range in self"
+    with pytest.raises(TypeError, match=r"must hold integer token indices, got dtype torch.float32"):
+        call(torch.ones(1, 3))
+    with pytest.raises(ValueError, match=r"shape \(batch, steps\).*got \(3,\)"):
+        call(torch.tensor([1, 2, 3]))        # the encoder read it as one unbatched sequence
+
+
+def test_init_seq2seq_refuses_what_is_not_a_module():
+    with pytest.raises(TypeError, match="init_seq2seq initializes an nn.Module.*int"):
+        S.init_seq2seq(3)                                  # was a silent no-op
+
+
+def test_gradient_norm_names_what_it_got_instead_of_tensors():
+    with pytest.raises(TypeError, match="params must be a list of tensors.*got int"):
+        utils.gradient_norm(3)
+    with pytest.raises(TypeError, match="params must be a list of tensors.*holding int"):
+        utils.gradient_norm([1, 2])
+
+
+@pytest.mark.parametrize("function", [T.group_references,
+                                      lambda pairs: T.encode(pairs, *_vocabs(), 5)])
+def test_pairs_that_are_not_pairs_of_token_lists_are_named(function):
+    with pytest.raises(TypeError, match="pairs must be a list of .* pairs, got a str"):
+        function("go .\tva !")
+    with pytest.raises(TypeError, match=r"pairs\[1\] must be a pair of token lists.*'va !'"):
+        function([(["go", "."], ["va", "!"]), ("go .", "va !")])   # was scored by characters
+
+
+def _vocabs():
+    vocab = utils.Vocab(["go", ".", "va", "!"], reserved_tokens=["<pad>", "<bos>", "<eos>"])
+    return vocab, vocab
+
+
+def test_strip_gutenberg_and_translation_data_name_a_wrong_type():
+    with pytest.raises(TypeError, match="text must be a str.*int"):
+        utils.strip_gutenberg(3)
+    with pytest.raises(TypeError, match="config must be a Seq2SeqConfig.*int"):
+        utils.translation_data(3)
+
+
+@pytest.mark.parametrize("legend", ["ab", [], ["train", 3]])
+def test_a_live_plot_needs_a_list_of_curve_names(legend):
+    # a str was split into one curve per character
+    with pytest.raises(TypeError, match="legend must be a non-empty list of curve names"):
+        utils.LivePlot("epoch", "loss", legend)
+
+
+def test_figure_png_names_what_is_not_a_figure():
+    with pytest.raises(TypeError, match="fig must be a matplotlib Figure, got a int"):
+        utils.figure_png(3)
+
+
+def test_a_one_hot_model_too_small_for_the_text_gets_the_same_sentence():
+    # RNNModel without an embedding fails in F.one_hot ("Class values must be smaller
+    # than num_classes"), which the check did not recognize: the playground showed a trace
+    model = utils.RNNModel(torch.nn.GRU(4, 8), 4)
+    corpus = torch.arange(200) % 9
+    with pytest.raises(ValueError, match="cannot read token index 8.*len\\(vocab\\)"):
+        utils.evaluate_perplexity(model, corpus, batch_size=2, num_steps=5)
+    with pytest.raises(ValueError, match="cannot read token index"):
+        utils.generate(model, utils.Vocab(list("abcdefghi")), "ih", 3)

@@ -85,6 +85,8 @@ _GUTENBERG_LAST_LINE = re.compile(r"\n\s*End of (the|this) Project Gutenberg.*\s
 
 def strip_gutenberg(text: str) -> str:
     """Remove the Project Gutenberg header and license footer, if present."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str (a whole book), got a {type(text).__name__}.")
     start = _GUTENBERG_START.search(text)
     end = _GUTENBERG_END.search(text)
     if start:

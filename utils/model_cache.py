@@ -124,6 +124,11 @@ def code_hash(roots, modules=()) -> str:
             target = namespace.get(name)
             if isinstance(target, types.ModuleType):
                 # ``T.encode`` in the code: follow the attributes used of that module
+                # (only a module of this package or of ``modules``: nothing of numpy's
+                # or torch's is followed, and asking them for names warns)
+                if not (target.__name__ == package or target.__name__.startswith(package + ".")
+                        or target.__name__ in modules):
+                    continue
                 for attribute in co.co_names:
                     member = getattr(target, attribute, None)
                     if member is not None and (inspect.isfunction(member)

@@ -28,6 +28,8 @@ def in_notebook() -> bool:
 
 def figure_png(fig: Figure, dpi: int = 100) -> bytes:
     """Render a matplotlib figure to PNG bytes."""
+    if not hasattr(fig, "savefig"):
+        raise TypeError(f"fig must be a matplotlib Figure, got a {type(fig).__name__}.")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     return buffer.getvalue()
@@ -59,6 +61,10 @@ class LivePlot:
 
     def __init__(self, xlabel: str, ylabel: str, legend: list[str], xlim=None,
                  yscale: str = "linear", figsize=(5.5, 3.0), min_interval: float = 0.5):
+        if (isinstance(legend, str) or not isinstance(legend, (list, tuple)) or not legend
+                or not all(isinstance(name, str) for name in legend)):
+            raise TypeError(f"legend must be a non-empty list of curve names, such as "
+                            f"['train', 'validation'], got {legend!r}.")
         self.legend = list(legend)
         self.xs: list[float] = []
         self.ys: list[list[float]] = [[] for _ in self.legend]

@@ -27,14 +27,25 @@ from torch import nn
 from torch.nn import functional as F
 
 from .checks import (evaluating, lengths_tensor, model_device, non_negative_int, positive_float,
-                     positive_int)
+                     positive_int, real_number)
 from .progress import LivePlot
 from .translation import Encoded, _encoded, translation_batches
 from .training import TrainingHistory, clip_gradients, gradient_norm
 
 
 def sequence_mask(valid_len: torch.Tensor, num_steps: int) -> torch.Tensor:
-    """(n, num_steps) bool: True where the position is a real token, t < valid_len[i]."""
+    """(n, num_steps) bool: True where the position is a real token, t < valid_len[i].
+
+    ``valid_len`` is a 1-D integer tensor with values in [0, num_steps]; a
+    (n, 1) or float tensor, or a length outside that range, is an error rather
+    than a mask of another shape or meaning.
+    """
+    num_steps = non_negative_int("num_steps", num_steps)
+    if isinstance(valid_len, torch.Tensor) and valid_len.dim() != 1:
+        raise ValueError(f"valid_len must be 1-D, one length per row, got shape "
+                         f"{tuple(valid_len.shape)}.")
+    rows = len(valid_len) if isinstance(valid_len, torch.Tensor) else 0
+    valid_len = lengths_tensor("valid_len", valid_len, rows, num_steps)
     return torch.arange(num_steps, device=valid_len.device) < valid_len[:, None]
 
 
@@ -71,6 +82,9 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor,
 
 def init_seq2seq(module: nn.Module) -> None:
     """Xavier-uniform initial weights for ``nn.Linear`` and ``nn.GRU`` (use with ``.apply``)."""
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"init_seq2seq initializes an nn.Module (model.apply(init_seq2seq)), "
+                        f"got a {type(module).__name__}.")
     if isinstance(module, nn.Linear):
         nn.init.xavier_uniform_(module.weight)
     if isinstance(module, nn.GRU):
@@ -79,12 +93,44 @@ def init_seq2seq(module: nn.Module) -> None:
                 nn.init.xavier_uniform_(param)
 
 
+def _sizes(vocab_size, embed_size, num_hiddens, num_layers, dropout):
+    """The sizes of an encoder or decoder as positive ints, dropout in [0, 1), or a clear error."""
+    sizes = [positive_int(name, value) for name, value in
+             (("vocab_size", vocab_size), ("embed_size", embed_size),
+              ("num_hiddens", num_hiddens), ("num_layers", num_layers))]
+    dropout = real_number("dropout", dropout, 0, 1)
+    if dropout == 1:
+        raise ValueError("dropout must be below 1 (1 drops every unit), got 1.")
+    return (*sizes, dropout)
+
+
+def _embedded(embedding: nn.Embedding, tokens: torch.Tensor, name: str, side: str):
+    """``embedding(tokens.T)`` for (n, T) integer tokens, with a clear error for bad ones."""
+    if not isinstance(tokens, torch.Tensor) or tokens.dim() != 2:
+        raise ValueError(f"{name} must be a tensor of shape (batch, steps) of token indices, got "
+                         f"{tuple(tokens.shape) if isinstance(tokens, torch.Tensor) else type(tokens).__name__}.")
+    try:
+        return embedding(tokens.T)
+    except (IndexError, RuntimeError) as error:
+        if tokens.dtype.is_floating_point or tokens.dtype == torch.bool:
+            raise TypeError(f"{name} must hold integer token indices, got dtype "
+                            f"{tokens.dtype}.") from None
+        if "index out of range" not in str(error) and "out of bounds" not in str(error):
+            raise
+        raise ValueError(f"The model cannot read {side} token index {int(tokens.max())} (or a "
+                         f"negative one): its embedding has {embedding.num_embeddings} rows. "
+                         f"Encode the sentences with the vocabulary the model was built for "
+                         f"(its size must equal len(vocab)).") from None
+
+
 class Seq2SeqEncoder(nn.Module):
     """Embedding + multi-layer GRU. src (n, T) -> outputs (T, n, h), state (L, n, h)."""
 
     def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int,
                  dropout: float = 0.0):
         super().__init__()
+        vocab_size, embed_size, num_hiddens, num_layers, dropout = _sizes(
+            vocab_size, embed_size, num_hiddens, num_layers, dropout)
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.rnn = nn.GRU(embed_size, num_hiddens, num_layers, dropout=dropout)
         self.apply(init_seq2seq)
@@ -97,7 +143,7 @@ class Seq2SeqEncoder(nn.Module):
         token, and the outputs at padded positions are zeros. Without it, the GRU
         reads every position, padding included.
         """
-        embs = self.embedding(src.T)               # (T, n, e)
+        embs = _embedded(self.embedding, src, "src", "source")   # (T, n, e)
         if src_valid_len is None:
             return self.rnn(embs)                  # (T, n, h), (L, n, h)
         return packed_rnn(self.rnn, embs, src_valid_len)
@@ -132,6 +178,8 @@ class Seq2SeqDecoder(nn.Module):
     def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int,
                  dropout: float = 0.0):
         super().__init__()
+        vocab_size, embed_size, num_hiddens, num_layers, dropout = _sizes(
+            vocab_size, embed_size, num_hiddens, num_layers, dropout)
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=dropout)
         self.dense = nn.Linear(num_hiddens, vocab_size)
@@ -149,7 +197,7 @@ class Seq2SeqDecoder(nn.Module):
     def forward(self, X: torch.Tensor, state):
         """X (n, T) target-side tokens -> logits (n, T, V) and the new state."""
         context, hidden = state
-        embs = self.embedding(X.T)                                  # (T, n, e)
+        embs = _embedded(self.embedding, X, "X", "target")          # (T, n, e)
         context_t = context.expand(embs.shape[0], -1, -1)          # (T, n, h)
         outputs, hidden = self.rnn(torch.cat((embs, context_t), -1), hidden)  # (T, n, h)
         return self.dense(outputs).transpose(0, 1), (context, hidden)         # (n, T, V)
@@ -171,6 +219,12 @@ class EncoderDecoder(nn.Module):
 
 def teacher_forcing_input(tgt: torch.Tensor, bos: int) -> torch.Tensor:
     """'<bos>' followed by the target without its last token: (n, T) -> (n, T)."""
+    if not isinstance(tgt, torch.Tensor) or tgt.dim() != 2:
+        raise ValueError(f"tgt must be a tensor of shape (batch, steps), got "
+                         f"{tuple(tgt.shape) if isinstance(tgt, torch.Tensor) else type(tgt).__name__}.")
+    if tgt.dtype.is_floating_point or tgt.dtype.is_complex or tgt.dtype == torch.bool:
+        raise TypeError(f"tgt must hold integer token indices, got dtype {tgt.dtype}.")
+    bos = non_negative_int("bos", bos)
     return torch.cat((torch.full_like(tgt[:, :1], bos), tgt[:, :-1]), dim=1)
 
 

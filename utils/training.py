@@ -51,6 +51,11 @@ def _at_least_float32(tensor: torch.Tensor) -> torch.Tensor:
 
 def gradient_norm(params: list[torch.Tensor]) -> float:
     """The global L2 norm of the gradients of ``params``: sqrt(sum of all squared entries)."""
+    if not isinstance(params, (list, tuple)) or not all(isinstance(p, torch.Tensor)
+                                                         for p in params):
+        raise TypeError(f"params must be a list of tensors (model.parameters() as a list, or "
+                        f"a scratch model's params), got {type(params).__name__}"
+                        f"{'' if not isinstance(params, (list, tuple)) else ' holding ' + ', '.join(sorted({type(p).__name__ for p in params}))}.")
     # half-precision gradients are squared in float32 (float16 squares overflow above
     # 256); float32 and float64 ones in their own precision
     squares = [_at_least_float32(p.grad.detach()).pow(2).sum()
@@ -114,16 +119,21 @@ def _check_logits(logits, X, Y=None):
                          f"vocabulary that encoded this text.")
 
 
+# How torch says that an input index is too large for the layer that reads it
+_INDEX_ERRORS = ("index out of range", "out of bounds", "Class values must be smaller")
+
+
 def forward(model, X: torch.Tensor, state):
     """``model(X, state)``, with a clear error when X holds an index the model cannot read.
 
     Without it, a word index fed to a character model fails deep in torch with
-    "index out of range in self".
+    "index out of range in self" (an embedding) or "Class values must be smaller
+    than num_classes" (a one-hot input).
     """
     try:
         return model(X, state)
     except (IndexError, RuntimeError) as error:
-        if "index out of range" not in str(error) and "out of bounds" not in str(error):
+        if not any(sign in str(error) for sign in _INDEX_ERRORS):
             raise
         raise ValueError(f"The model cannot read token index {int(X.max())}: its input size "
                          f"(embedding or one-hot width) is smaller than the vocabulary that "

@@ -159,6 +159,19 @@ def split_pairs(pairs: list[Pair], num_test: int = NUM_TEST, num_valid: int = NU
     return train, valid, test
 
 
+def _pairs(name: str, pairs) -> list:
+    """``pairs`` if it is a list of (English tokens, French tokens), else a clear error."""
+    if not isinstance(pairs, (list, tuple)):
+        raise TypeError(f"{name} must be a list of (English tokens, French tokens) pairs, got a "
+                        f"{type(pairs).__name__}.")
+    for i, pair in enumerate(pairs):
+        if (not isinstance(pair, (list, tuple)) or len(pair) != 2
+                or not all(isinstance(side, (list, tuple)) for side in pair)):
+            raise TypeError(f"{name}[{i}] must be a pair of token lists, such as "
+                            f"(['go', '.'], ['va', '!']); got {pair!r:.80}.")
+    return pairs
+
+
 def group_references(pairs: list[Pair]) -> tuple[list[list[str]], list[list[list[str]]]]:
     """(sources, references): each distinct English sentence once, with all its translations.
 
@@ -168,7 +181,7 @@ def group_references(pairs: list[Pair]) -> tuple[list[list[str]], list[list[list
     of ``references[i]`` (``utils.evaluation.multi_reference_bleu``).
     """
     grouped: dict[tuple[str, ...], list[list[str]]] = {}
-    for src, tgt in pairs:
+    for src, tgt in _pairs("pairs", pairs):
         grouped.setdefault(tuple(src), []).append(list(tgt))
     return [list(src) for src in grouped], list(grouped.values())
 
@@ -233,6 +246,7 @@ def encode_sentences(sentences: list[list[str]], vocab: Vocab, num_steps: int):
 
 def encode(pairs: list[Pair], src_vocab: Vocab, tgt_vocab: Vocab, num_steps: int) -> Encoded:
     """Both sides of ``pairs`` as index tensors of width ``num_steps`` (see ``Encoded``)."""
+    pairs = _pairs("pairs", pairs)
     src, src_len = encode_sentences([s for s, _ in pairs], src_vocab, num_steps)
     tgt, tgt_len = encode_sentences([t for _, t in pairs], tgt_vocab, num_steps)
     return Encoded(src, src_len, tgt, tgt_len)

@@ -79,6 +79,9 @@ CHAPTER13 = Seq2SeqConfig(min_freq=5, train_max_tokens=MAX_TOKENS, embed_size=12
 
 def translation_data(config: Seq2SeqConfig) -> TranslationData:
     """The book's data with the vocabulary and training pairs that ``config`` asks for."""
+    if not isinstance(config, Seq2SeqConfig):
+        raise TypeError(f"config must be a Seq2SeqConfig (e.g. utils.CHAPTER13), got a "
+                        f"{type(config).__name__}.")
     return load_translation_data(min_freq=config.min_freq,
                                  train_max_tokens=config.train_max_tokens)
 
