@@ -54,8 +54,7 @@ class CacheError(RuntimeError):
 
 # Modules whose code only displays (plots, widgets): editing them does not change
 # a trained model, so ``code_hash`` leaves them out.
-DISPLAY_ONLY = ("utils.progress", "utils.widgets", "utils.playground", "utils.attention_maps",
-                "utils.translate")
+DISPLAY_ONLY = ("utils.progress", "utils.widgets", "utils.playground", "utils.attention_maps")
 
 
 def code_hash(roots, modules=()) -> str:

@@ -30,7 +30,7 @@ from .checks import (evaluating, lengths_tensor, model_device, non_negative_int,
                      positive_int, real_number)
 from .progress import LivePlot
 from .translation import Encoded, _encoded, translation_batches
-from .training import TrainingHistory, clip_gradients, gradient_norm
+from .training import INDEX_ERRORS, TrainingHistory, clip_gradients, gradient_norm
 
 
 def sequence_mask(valid_len: torch.Tensor, num_steps: int) -> torch.Tensor:
@@ -115,7 +115,7 @@ def _embedded(embedding: nn.Embedding, tokens: torch.Tensor, name: str, side: st
         if tokens.dtype.is_floating_point or tokens.dtype == torch.bool:
             raise TypeError(f"{name} must hold integer token indices, got dtype "
                             f"{tokens.dtype}.") from None
-        if "index out of range" not in str(error) and "out of bounds" not in str(error):
+        if not any(sign in str(error) for sign in INDEX_ERRORS):
             raise
         raise ValueError(f"The model cannot read {side} token index {int(tokens.max())} (or a "
                          f"negative one): its embedding has {embedding.num_embeddings} rows. "

@@ -120,7 +120,7 @@ def _check_logits(logits, X, Y=None):
 
 
 # How torch says that an input index is too large for the layer that reads it
-_INDEX_ERRORS = ("index out of range", "out of bounds", "Class values must be smaller")
+INDEX_ERRORS = ("index out of range", "out of bounds", "Class values must be smaller")
 
 
 def forward(model, X: torch.Tensor, state):
@@ -133,7 +133,7 @@ def forward(model, X: torch.Tensor, state):
     try:
         return model(X, state)
     except (IndexError, RuntimeError) as error:
-        if not any(sign in str(error) for sign in _INDEX_ERRORS):
+        if not any(sign in str(error) for sign in INDEX_ERRORS):
             raise
         raise ValueError(f"The model cannot read token index {int(X.max())}: its input size "
                          f"(embedding or one-hot width) is smaller than the vocabulary that "
