@@ -20,10 +20,17 @@ SETTINGS = settings(max_examples=60, deadline=None)
 
 
 @SETTINGS
-@given(n=st.integers(1, 5), T=st.integers(1, 6), V=st.integers(2, 7), seed=st.integers(0, 10 ** 6))
-def test_masked_cross_entropy_is_the_mean_over_real_tokens(n, T, V, seed):
+@given(n=st.integers(1, 5), T=st.integers(1, 6), V=st.integers(2, 7), seed=st.integers(0, 10 ** 6),
+       layout=st.sampled_from(["(n, T, V)", "(T, n, V) transposed", "strided"]))
+def test_masked_cross_entropy_is_the_mean_over_real_tokens(n, T, V, seed, layout):
+    # in every memory layout: the decoders hand back a transposed (T, n, V), which
+    # the loss reads without a copy; others are read after one
     g = torch.Generator().manual_seed(seed)
     logits = torch.randn(n, T, V, generator=g)
+    if layout == "(T, n, V) transposed":
+        logits = logits.transpose(0, 1).contiguous().transpose(0, 1)
+    elif layout == "strided":
+        logits = torch.cat([logits, logits], dim=2)[:, :, ::2]
     targets = torch.randint(0, V, (n, T), generator=g)
     valid_len = torch.randint(0, T + 1, (n,), generator=g)
     if int(valid_len.sum()) == 0:

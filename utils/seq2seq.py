@@ -76,7 +76,16 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor,
     mask = sequence_mask(valid_len.to(logits.device), T)                     # (n, T)
     if not mask.any():
         raise ValueError("valid_len is zero for every row: there is no token to score.")
-    losses = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")  # (n, T)
+    # Cross-entropy row by row over (tokens, V): torch's log-softmax is about four times
+    # faster on contiguous rows than over the middle axis of (n, V, T). The decoders
+    # compute their logits as (T, n, V) and hand back a transposed view, so the rows are
+    # taken in that order when it needs no copy.
+    if logits.transpose(0, 1).is_contiguous():
+        losses = F.cross_entropy(logits.transpose(0, 1).reshape(-1, V), targets.t().reshape(-1),
+                                 reduction="none").view(T, n).t()                # (n, T)
+    else:
+        losses = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1),
+                                 reduction="none").view(n, T)
     return (losses * mask).sum() / mask.sum()
 
 
