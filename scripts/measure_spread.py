@@ -5,8 +5,13 @@
     python scripts/measure_spread.py --label seed1 --seed-offset 1 chapters/07_gru.ipynb
     python scripts/measure_spread.py --report                         # benchmarks/spread.md
 
-Run it through `make spread` (all variants) or `make spread-one LABEL=... [NB=...]`,
-which set the environment of each variant. Each run executes copies of the
+Run it through `make spread [NB=...]`, which runs every variant in its environment.
+To redo one seed variant, run the script with the environment that the Makefile
+exports (`ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
+OMP_NUM_THREADS=2`), then `--report`. Measure after the chapter's final
+execution: a cell that prints records of other seeds (utils.seed_values) is
+compared with the saved text, so records taken while the saved text was older
+show a spread that is not there. Each run executes copies of the
 chapters (the files in chapters/ are not touched) in the current environment,
 with an empty model cache, and compares every output that nbval compares with
 the saved one, number by number (the comparison of tests/nbval_approx.py). It

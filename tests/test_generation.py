@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+import utils
 from utils import Vocab, generate, train_language_model
 
 LETTERS_AND_SPACE = set(string.ascii_lowercase + " ")
@@ -200,3 +201,25 @@ def test_a_bad_token_type_is_refused(time_machine, token):
 def test_something_that_is_not_a_model_is_refused(time_machine):
     with pytest.raises(TypeError, match="neither an nn.Module nor a from-scratch model"):
         generate(lambda X, state: (X, state), time_machine[1], "the", 5)
+
+
+def test_words_of_the_book_counts_the_words_between_the_prompt_and_the_cut_off_end():
+    share, line = utils.words_of_the_book("the time traveller said the shill of the machi")
+    # looked at: "said the shill of the" ("machi" may be cut off, the prompt is the prompt)
+    assert line == "4 of 5 words are in the book; the others: shill"
+    assert share == 0.8
+    share, line = utils.words_of_the_book("a b the time", prefix_words=0)
+    assert line.startswith("2 of 3 words are in the book")
+
+
+@pytest.mark.parametrize("text, prefix_words, error, message", [
+    (5, 3, TypeError, "text must be a str"),
+    (["the", "time"], 3, TypeError, "text must be a str"),
+    ("the time traveller said", 3, ValueError, "too few to judge after prefix_words=3"),
+    ("", 0, ValueError, "text has 0 words"),
+    ("a b c d e", -1, ValueError, "prefix_words must be a non-negative integer, got -1"),
+    ("a b c d e", 1.5, ValueError, "prefix_words must be a non-negative integer, got 1.5"),
+])
+def test_words_of_the_book_names_a_bad_input(text, prefix_words, error, message):
+    with pytest.raises(error, match=message):
+        utils.words_of_the_book(text, prefix_words=prefix_words)

@@ -419,3 +419,10 @@ def test_the_learning_rate_slider_holds_exact_values():
     values = [value for _, value in LEARNING_RATES]
     assert values[0] == 0.0001 and values[-1] == 10.0 and 0.005 in values and 2.0 in values
     assert [label for label, _ in LEARNING_RATES][5] == "0.005"
+
+
+@pytest.mark.parametrize("title", [5, None, ["Train"]])
+def test_a_title_that_is_not_a_str_is_a_type_error(title):
+    # It failed in html.escape with "'int' object has no attribute 'replace'".
+    with pytest.raises(TypeError, match=rf"title must be a str, got {type(title).__name__}"):
+        playground({"RNN": Factory()}, title=title)

@@ -161,3 +161,29 @@ def test_explorer_class_and_function_build_the_same_view():
         return f"n={n}"
     direct = Explorer(render, {"n": widgets.IntSlider(value=3)}, title="T")
     assert direct.text.value == "<pre>n=3</pre>" and repr(direct) == "Explorer(n)"
+
+
+@pytest.mark.parametrize("title", [5, None, b"bytes", ["a"]])
+def test_a_title_that_is_not_a_str_is_a_type_error(title):
+    with pytest.raises(TypeError, match=rf"title must be a str, got {type(title).__name__}"):
+        explorer(lambda n: "x", {"n": widgets.IntSlider()}, title=title)
+
+
+@pytest.mark.parametrize("name", [5, "two words", "", "1st"])
+def test_control_names_must_be_python_names(name):
+    # They become render's keyword arguments: 5 failed deep inside the call
+    # ("keywords must be strings"), "two words" only when render was called.
+    with pytest.raises(TypeError, match=rf"must be Python names; got {name!r}"):
+        explorer(lambda **values: "x", {name: widgets.IntSlider()})
+
+
+def test_render_must_take_every_control_by_name():
+    def render(n, colour="red"):
+        return f"{n} {colour}"
+
+    with pytest.raises(TypeError, match=r"one keyword argument per control \(n, size\), but it "
+                                        r"does not take size; name its parameters after"):
+        explorer(render, {"n": widgets.IntSlider(), "size": widgets.IntSlider()})
+    # A render that takes **values, or the controls by name, is accepted.
+    explorer(lambda **values: "x", {"size": widgets.IntSlider()})
+    explorer(render, {"colour": widgets.Dropdown(options=["red"]), "n": widgets.IntSlider()})

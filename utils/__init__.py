@@ -13,7 +13,8 @@ lives here, one small module per idea:
   ``seed_outputs``, what a chapter printed from other seeds (``make spread``), and
   ``seed_values``, the numbers read off it
 - ``training``: gradient clipping, ``train_language_model``, ``evaluate_perplexity``
-- ``generation``: text from a language model (greedy or with temperature)
+- ``generation``: text from a language model (greedy or with temperature), and
+  ``words_of_the_book``, how much of a sample is real words
 - ``progress``: a live training plot for notebooks
 - ``widgets``: the widgets' shared parts, ``explorer`` and chapter 16's ``speed_meter``
 - ``models``: ``RNNModel``, a language model around nn.RNN, nn.GRU or nn.LSTM
@@ -46,7 +47,7 @@ ImportError saying what to install.
 """
 
 from .corpora import BOOKS, DATA_FILES, DataFileError, data_path, read_book, strip_gutenberg
-from .generation import generate
+from .generation import generate, words_of_the_book
 from .progress import LivePlot, figure_png, in_notebook
 from .sequences import (batches, num_batches, random_batches, sequential_batches,
                         train_valid_split)
@@ -101,7 +102,7 @@ __all__ = [
     "gradient_norm", "model_parameters", "set_seed", "train_language_model", "below",
     "seed_outputs",
     "seed_values",
-    "generate", "LivePlot", "figure_png", "in_notebook", "Explorer", "explorer",
+    "generate", "words_of_the_book", "LivePlot", "figure_png", "in_notebook", "Explorer", "explorer",
     "RNNModel", "Playground", "playground",
     "MAX_TOKENS", "NUM_TEST", "NUM_VALID", "Encoded", "TranslationData", "build_vocabs", "encode",
     "encode_sentences", "filter_by_length", "group_references", "load_translation_data",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from .checks import evaluating, positive_int, real_number
-from .text import TOKEN_TYPES, Vocab
+from .checks import evaluating, non_negative_int, positive_int, real_number
+from .text import TOKEN_TYPES, Vocab, load_corpus
 from .training import begin_state, forward, model_parameters
 
 
@@ -64,3 +64,30 @@ def generate(model, vocab: Vocab, prefix: str, num_tokens: int, temperature: flo
             outputs.append(next_index)
     sep = "" if token == "char" else " "
     return sep.join(vocab.to_tokens(outputs))
+
+
+def words_of_the_book(text: str, prefix_words: int = 3,
+                      book: str = "time_machine") -> tuple[float, str]:
+    """How much of a character model's sample is made of real words.
+
+    The words of ``text`` after its first ``prefix_words`` (the prompt) and
+    before its last (the sample may stop inside a word) are looked up in the
+    word vocabulary of ``book``. Returns the share found there and a line that
+    counts them and lists the others, e.g. "30 of 31 words are in the book; the
+    others: shill". Chapters 5, 7, 8 and 10 print it under their samples.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str (a sample from utils.generate), got "
+                        f"{type(text).__name__}.")
+    prefix_words = non_negative_int("prefix_words", prefix_words)
+    written = text.split()[prefix_words:-1]
+    if not written:
+        raise ValueError(f"text has {len(text.split())} words, too few to judge after "
+                         f"prefix_words={prefix_words} and the last word; generate more "
+                         f"tokens.")
+    vocabulary = set(load_corpus(book, token="word")[1].idx_to_token)
+    real = [word for word in written if word in vocabulary]
+    others = sorted(set(written) - vocabulary)
+    line = (f"{len(real)} of {len(written)} words are in the book; the others: "
+            f"{', '.join(others) or 'none'}")
+    return len(real) / len(written), line

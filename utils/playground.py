@@ -31,7 +31,7 @@ from .runtime import set_seed
 from .sequences import num_batches, train_valid_split
 from .text import load_corpus
 from .training import History, model_parameters, train_language_model
-from .widgets import Controls, control_row, error_html
+from .widgets import Controls, control_row, error_html, title_row
 
 CORPORA = [("The Time Machine", "time_machine"), ("The War of the Worlds", "war_of_the_worlds")]
 PLAYGROUND_HIDDEN_SIZES = [8, 16, 32, 64, 128, 256, 512, 1024]
@@ -126,6 +126,7 @@ class Playground(Controls, widgets.VBox):
     def __init__(self, models: dict, *, defaults: dict | None = None, seed: int = 0,
                  title: str = ""):
         models, seed = model_factories(models), seed_value(seed)
+        header = title_row(title)
         if defaults is not None and not isinstance(defaults, dict):
             raise TypeError(f"defaults must be a dict of setting -> value, got "
                             f"{type(defaults).__name__}.")
@@ -151,7 +152,6 @@ class Playground(Controls, widgets.VBox):
         self._lock = threading.Lock()       # held while a training runs
         self._thread = None                 # the Train button's last training thread
         self._generator = torch.Generator().manual_seed(seed)
-        header = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
         rows = control_row(self.controls.values())
         buttons = widgets.HBox([self.train_button, self.stop_button, self.generate_button])
         super().__init__(header + [rows, buttons, self.image, self.status, self.text])

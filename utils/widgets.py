@@ -19,6 +19,7 @@ build a widget: training, decoding and benchmarks work without ipywidgets.
 from __future__ import annotations
 
 import html
+import inspect
 import os
 from typing import Callable
 
@@ -38,6 +39,32 @@ ERROR = '<span style="color:#b00">{}</span>'   # an HTML message in red; fill wi
 def error_html(message: str) -> str:
     """``message`` escaped and shown in red."""
     return ERROR.format(html.escape(message))
+
+
+def title_row(title) -> list:
+    """The widget's title in bold, as a list of one HTML widget (none for an empty title)."""
+    if not isinstance(title, str):
+        raise TypeError(f"title must be a str, got {type(title).__name__} {title!r}.")
+    return [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
+
+
+def _check_render(render: Callable, names: list) -> None:
+    """``render`` must take every control's name as a keyword argument."""
+    if not callable(render):
+        raise TypeError(f"render must be a function, got {type(render).__name__}.")
+    try:
+        parameters = inspect.signature(render).parameters
+    except (TypeError, ValueError):     # a builtin without a signature: let the call decide
+        return
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return
+    accepted = {name for name, p in parameters.items()
+                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    missing = [name for name in names if name not in accepted]
+    if missing:
+        raise TypeError(f"render is called with one keyword argument per control "
+                        f"({', '.join(names)}), but it does not take {', '.join(missing)}; "
+                        f"name its parameters after the controls.")
 
 
 def control_row(controls) -> widgets.HBox:
@@ -79,16 +106,19 @@ class Explorer(Controls, widgets.VBox):
     """Controls on top, the rendered figure and text below; see ``explorer``."""
 
     def __init__(self, render: Callable, controls: dict, title: str = ""):
-        if not callable(render):
-            raise TypeError(f"render must be a function, got {type(render).__name__}.")
         if (not isinstance(controls, dict) or not controls
                 or not all(isinstance(c, widgets.ValueWidget) for c in controls.values())):
             raise TypeError("controls must be a non-empty dict of name -> ipywidgets control "
                             "(IntSlider, Dropdown, ...).")
+        bad = [name for name in controls if not isinstance(name, str) or not name.isidentifier()]
+        if bad:
+            raise TypeError(f"The names of controls are render's keyword arguments, so they "
+                            f"must be Python names; got {', '.join(map(repr, bad))}.")
+        _check_render(render, list(controls))
+        header = title_row(title)
         self.render, self.controls = render, dict(controls)
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.text = widgets.HTML()
-        header = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
         super().__init__(header + [control_row(self.controls.values()), self.image, self.text])
         for control in self.controls.values():
             control.observe(lambda change: self.refresh(), names="value")
