@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from .checks import evaluating, non_negative_int, positive_int, real_number
@@ -66,6 +68,12 @@ def generate(model, vocab: Vocab, prefix: str, num_tokens: int, temperature: flo
     return sep.join(vocab.to_tokens(outputs))
 
 
+@functools.lru_cache(maxsize=None)
+def book_words(book: str = "time_machine") -> frozenset:
+    """The words of ``book`` (its word vocabulary, read once per session)."""
+    return frozenset(load_corpus(book, token="word")[1].idx_to_token)
+
+
 def words_of_the_book(text: str, prefix_words: int = 3,
                       book: str = "time_machine") -> tuple[float, str]:
     """How much of a character model's sample is made of real words.
@@ -85,7 +93,7 @@ def words_of_the_book(text: str, prefix_words: int = 3,
         raise ValueError(f"text has {len(text.split())} words, too few to judge after "
                          f"prefix_words={prefix_words} and the last word; generate more "
                          f"tokens.")
-    vocabulary = set(load_corpus(book, token="word")[1].idx_to_token)
+    vocabulary = book_words(book)
     real = [word for word in written if word in vocabulary]
     others = sorted(set(written) - vocabulary)
     line = (f"{len(real)} of {len(written)} words are in the book; the others: "
