@@ -6,7 +6,8 @@ import torch
 from torch import nn
 
 import utils
-from utils.beam_search import beam_search, length_normalized
+from utils.attention import AttentionDecoder
+from utils.beam_search import beam_search, beam_search_batch, length_normalized
 from utils.seq2seq import EncoderDecoder, Seq2SeqDecoder, Seq2SeqEncoder, greedy_decode
 
 BOS, EOS = 1, 2
@@ -135,9 +136,66 @@ def test_bad_settings_are_named(kwargs, message):
 
 
 def test_a_batch_is_refused_with_advice():
-    with pytest.raises(ValueError, match="one sentence"):
+    with pytest.raises(ValueError, match="one sentence.*beam_search_batch"):
         beam_search(TableModel(), torch.zeros(2, 3, dtype=torch.long), torch.tensor([3, 3]),
                     bos=BOS, eos=EOS, beam_size=2, max_steps=3)
+
+
+def _attention_model(seed):
+    utils.set_seed(seed)
+    return EncoderDecoder(Seq2SeqEncoder(12, 8, 16, 1), AttentionDecoder(10, 8, 16, 1))
+
+
+def _same_hypotheses(a, b):
+    assert [h.indices for h in a] == [h.indices for h in b]
+    assert [h.finished for h in a] == [h.finished for h in b]
+    assert [h.length for h in a] == [h.length for h in b]
+    assert [h.log_prob for h in a] == pytest.approx([h.log_prob for h in b], abs=1e-5)
+    assert [h.score for h in a] == pytest.approx([h.score for h in b], abs=1e-5)
+
+
+@pytest.mark.parametrize("make", [_small_model, _attention_model], ids=["gru", "attention"])
+@pytest.mark.parametrize("seed, beam_size, alpha, max_steps",
+                         [(0, 1, 0.75, 7), (1, 3, 0.0, 7), (2, 4, 0.75, 3), (3, 8, 1.5, 6)])
+def test_a_batch_gets_what_each_sentence_gets_alone(make, seed, beam_size, alpha, max_steps):
+    model = make(seed)
+    src = torch.randint(3, 12, (7, 5))
+    lengths = torch.tensor([5, 1, 3, 4, 2, 5, 3])
+    together = beam_search_batch(model, src, lengths, bos=BOS, eos=EOS, beam_size=beam_size,
+                                 max_steps=max_steps, alpha=alpha)
+    assert len(together) == 7
+    for i in range(7):
+        alone = beam_search(model, src[i:i + 1], lengths[i:i + 1], bos=BOS, eos=EOS,
+                            beam_size=beam_size, max_steps=max_steps, alpha=alpha)
+        _same_hypotheses(together[i], alone)
+
+
+def test_a_batch_of_one_on_the_table_finds_what_beam_search_finds():
+    for beam_size, steps in ((1, 5), (2, 5), (8, 4)):
+        together = beam_search_batch(TableModel(), SRC, LEN, bos=BOS, eos=EOS,
+                                     beam_size=beam_size, max_steps=steps, alpha=0)
+        alone = beam_search(TableModel(), SRC, LEN, bos=BOS, eos=EOS, beam_size=beam_size,
+                            max_steps=steps, alpha=0)
+        _same_hypotheses(together[0], alone)
+
+
+def test_a_batch_leaves_training_mode_as_it_was_and_refuses_bad_input():
+    model = _small_model(0)
+    model.train()
+    beam_search_batch(model, torch.randint(3, 12, (2, 5)), torch.tensor([5, 2]), bos=BOS,
+                      eos=EOS, beam_size=2, max_steps=3)
+    assert model.training
+    for src, lengths, message in ((torch.zeros(0, 3, dtype=torch.long), torch.tensor([]), "n >= 1"),
+                                  (torch.zeros(3, dtype=torch.long), torch.tensor([3]), "(n, T)"),
+                                  ([[3, 4]], torch.tensor([2]), "list")):
+        with pytest.raises(ValueError, match=message):
+            beam_search_batch(model, src, lengths, bos=BOS, eos=EOS, beam_size=2, max_steps=3)
+    with pytest.raises(ValueError, match="src_valid_len"):
+        beam_search_batch(model, torch.randint(3, 12, (2, 5)), torch.tensor([5, 9]), bos=BOS,
+                          eos=EOS, beam_size=2, max_steps=3)
+    with pytest.raises(ValueError, match="beam_size"):
+        beam_search_batch(model, torch.randint(3, 12, (2, 5)), torch.tensor([5, 2]), bos=BOS,
+                          eos=EOS, beam_size=0, max_steps=3)
 
 
 def _tiny_data():

@@ -28,7 +28,7 @@ lives here, one small module per idea:
 - ``translate``: ``greedy_translate`` for one sentence, ``translate_pairs`` and
   ``evaluate_bleu`` for a whole part of the data, the translation widget
 - ``attention_maps``: heat maps of attention weights and the attention widget (chapter 15)
-- ``beam_search``: ``beam_search`` for one sentence, ``beam_text`` for chapter 14's widget
+- ``beam_search``: ``beam_search`` for one sentence, ``beam_search_batch`` for many at once, ``beam_text`` for chapter 14's widget
 - ``numpy_rnn``: the NumPy code of chapters 6 and 9 (a tanh RNN and its backward pass;
   units, GRU, LSTM, Adam, the gradient check), for the second half of each chapter
   (not imported here: ``from utils.numpy_rnn import ...``)
@@ -72,7 +72,7 @@ from .translator import (CHAPTER13, Seq2SeqConfig, Translator, build_seq2seq, tr
 from .translate import (Translation, evaluate_bleu, greedy_translate, translate_pairs,
                         translation_box, translation_text)
 from .attention_maps import attention_box, attention_view, plot_attention, translation_weights
-from .beam_search import Hypothesis, beam_search, beam_text
+from .beam_search import Hypothesis, beam_search, beam_search_batch, beam_text
 from .speed import Speed, training_speed
 from .scratch_models import FastGRU
 
@@ -116,7 +116,7 @@ __all__ = [
     "greedy_translate", "trained_seq2seq", "translate_pairs", "translation_box",
     "translation_data", "translation_text",
     "attention_box", "attention_view", "plot_attention", "translation_weights",
-    "Hypothesis", "beam_search", "beam_text",
+    "Hypothesis", "beam_search", "beam_search_batch", "beam_text",
     "Speed", "SpeedMeter", "speed_meter", "training_speed",
     "FastGRU",
 ]

@@ -51,7 +51,7 @@ def beam_search(model, src: torch.Tensor, src_valid_len: torch.Tensor, *, bos: i
     if not isinstance(src, torch.Tensor) or src.dim() != 2 or src.shape[0] != 1:
         shape = tuple(src.shape) if isinstance(src, torch.Tensor) else type(src).__name__
         raise ValueError(f"beam_search translates one sentence: src must be a tensor of shape "
-                         f"(1, T), got {shape}; loop over the rows of a batch.")
+                         f"(1, T), got {shape}; beam_search_batch translates a batch.")
     alpha = real_number("alpha (0.75 is common)", alpha, 0, 2)
     # every tensor on the model's device (the source's for a model without parameters)
     device = model_device(model, default=src.device)
@@ -87,6 +87,90 @@ def beam_search(model, src: torch.Tensor, src_valid_len: torch.Tensor, *, bos: i
     hypotheses = [Hypothesis(w, lp, n, length_normalized(lp, n, alpha), done)
                   for w, lp, n, done in finished]
     return sorted(hypotheses, key=lambda h: h.score, reverse=True)
+
+
+@torch.no_grad()
+def beam_search_batch(model, src: torch.Tensor, src_valid_len: torch.Tensor, *, bos: int,
+                      eos: int, beam_size: int, max_steps: int,
+                      alpha: float = 0.75) -> list[list[Hypothesis]]:
+    """``beam_search`` for every sentence of a batch at once: one list of hypotheses per row.
+
+    src (n, T) and src_valid_len (n,). Each sentence keeps its own beam, as
+    ``beam_search`` does for one; the open hypotheses of all the beams are the
+    rows of one batch, so the decoder runs once per step for all of them
+    instead of once per step and sentence. Sentence i gets what ``beam_search``
+    gives for src[i:i + 1] (up to the last bits of the arithmetic: a larger
+    batch may add in another order, which can swap two nearly tied candidates).
+    """
+    beam_size, max_steps = positive_int("beam_size", beam_size), positive_int("max_steps", max_steps)
+    bos, eos = non_negative_int("bos", bos), non_negative_int("eos", eos)
+    if not isinstance(src, torch.Tensor) or src.dim() != 2 or src.shape[0] == 0:
+        shape = tuple(src.shape) if isinstance(src, torch.Tensor) else type(src).__name__
+        raise ValueError(f"src must be a tensor of shape (n, T) with n >= 1 sentences, got "
+                         f"{shape}.")
+    alpha = real_number("alpha (0.75 is common)", alpha, 0, 2)
+    device = model_device(model, default=src.device)
+    n = src.shape[0]
+    src_valid_len = lengths_tensor("src_valid_len", src_valid_len, n, src.shape[1]).to(device)
+    src = src.to(device)
+    with evaluating(model):
+        enc_outputs, enc_state = model.encoder(src, src_valid_len)
+        state = model.decoder.init_state(enc_outputs, enc_state, src_valid_len)
+        # the open hypotheses of each sentence still searching; their rows of the batch
+        # are consecutive, sentence after sentence, in the order of `active`
+        active = list(range(n))
+        words = [[[]] for _ in range(n)]
+        log_probs = torch.zeros(n, device=device)     # (rows,)
+        finished = [[] for _ in range(n)]
+        for step in range(1, max_steps + 1):
+            X = torch.tensor([[w[-1] if w else bos] for i in active for w in words[i]],
+                             device=device)                                   # (rows, 1)
+            logits, state = model.decoder(X, state)                          # (rows, 1, V)
+            candidates = log_probs[:, None] + F.log_softmax(logits[:, -1], dim=-1)
+            V, widest = candidates.shape[1], max(len(words[i]) for i in active)
+            # each sentence's rows side by side, padded with -inf to the widest beam
+            padded = candidates.new_full((len(active), widest, V), float("-inf"))
+            counts = torch.tensor([len(words[i]) for i in active], device=device)
+            owner = torch.repeat_interleave(torch.arange(len(active), device=device), counts)
+            first = torch.cumsum(counts, 0) - counts
+            slot = torch.arange(len(owner), device=device) - first[owner]
+            padded[owner, slot] = candidates
+            top = padded.flatten(1).topk(min(beam_size, widest * V), dim=1)
+            rows = torch.div(top.indices, V, rounding_mode="floor")
+            cols = top.indices % V
+            index, new_log_probs, still = [], [], []
+            for a, i in enumerate(active):
+                keep = []
+                for value, row, col in zip(top.values[a].tolist(), rows[a].tolist(),
+                                           cols[a].tolist()):
+                    if value == float("-inf"):          # a padding row: fewer candidates
+                        continue
+                    if col == eos:
+                        finished[i].append((words[i][row], value, step, True))
+                    else:
+                        keep.append((row, col, value))
+                if not keep:
+                    continue
+                base = int(first[a])
+                index += [base + row for row, _, _ in keep]
+                words[i] = [words[i][row] + [col] for row, col, _ in keep]
+                new_log_probs += [value for _, _, value in keep]
+                still.append(i)
+            active = still
+            if not active:
+                break
+            log_probs = torch.tensor(new_log_probs, device=device)
+            state = model.decoder.reorder_state(state, torch.tensor(index, device=device))
+        else:
+            values = iter(log_probs.tolist())          # the rows, sentence after sentence
+            for i in active:
+                finished[i] += [(w, next(values), max_steps, False) for w in words[i]]
+    results = []
+    for found in finished:
+        hypotheses = [Hypothesis(w, lp, k, length_normalized(lp, k, alpha), done)
+                      for w, lp, k, done in found]
+        results.append(sorted(hypotheses, key=lambda h: h.score, reverse=True))
+    return results
 
 
 def beam_text(model, data, text: str, beam_size: int = 4, alpha: float = 0.75,
