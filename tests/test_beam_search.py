@@ -135,6 +135,17 @@ def test_bad_settings_are_named(kwargs, message):
         beam_search(TableModel(), SRC, LEN, **settings)
 
 
+@pytest.mark.parametrize("args, message", [
+    ((-1.0, 0, 0.75), "length"), ((-1.0, -2, 0.75), "length"), ((-1.0, 2.5, 0.75), "length"),
+    ((float("nan"), 2, 0.75), "log_prob"), (("-1", 2, 0.75), "log_prob"),
+    ((float("-inf"), 2, 0.75), "log_prob"), ((-1.0, 2, -1), "alpha"), ((-1.0, 2, 3), "alpha")])
+def test_length_normalized_names_a_bad_value(args, message):
+    # a negative length gave a complex number, length 0 a ZeroDivisionError, NaN a NaN
+    with pytest.raises((ValueError, TypeError), match=message):
+        length_normalized(*args)
+    assert length_normalized(-2.0, 4, 0.5) == pytest.approx(-1.0)
+
+
 def test_a_batch_is_refused_with_advice():
     with pytest.raises(ValueError, match="one sentence.*beam_search_batch"):
         beam_search(TableModel(), torch.zeros(2, 3, dtype=torch.long), torch.tensor([3, 3]),

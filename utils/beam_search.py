@@ -29,7 +29,14 @@ class Hypothesis:
 
 
 def length_normalized(log_prob: float, length: int, alpha: float) -> float:
-    """The score of a hypothesis: its log-probability divided by ``length ** alpha``."""
+    """The score of a hypothesis: its log-probability divided by ``length ** alpha``.
+
+    ``length`` counts the words and the '<eos>' (at least 1); ``alpha`` is
+    between 0 (no normalization) and 2.
+    """
+    log_prob = real_number("log_prob (a sum of log-probabilities)", log_prob)
+    length = positive_int("length (the words, and '<eos>' if the hypothesis has it)", length)
+    alpha = real_number("alpha (0.75 is common)", alpha, 0, 2)
     return log_prob / length ** alpha
 
 
