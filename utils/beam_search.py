@@ -143,14 +143,13 @@ def beam_search_batch(model, src: torch.Tensor, src_valid_len: torch.Tensor, *, 
             slot = torch.arange(len(owner), device=device) - first[owner]
             padded[owner, slot] = candidates
             top = padded.flatten(1).topk(min(beam_size, widest * V), dim=1)
-            rows = torch.div(top.indices, V, rounding_mode="floor")
-            cols = top.indices % V
+            rows = torch.div(top.indices, V, rounding_mode="floor").tolist()
+            cols, values = (top.indices % V).tolist(), top.values.tolist()
             index, new_log_probs, still = [], [], []
-            for a, i in enumerate(active):
+            for a, (i, base) in enumerate(zip(active, first.tolist())):
                 keep = []
-                for value, row, col in zip(top.values[a].tolist(), rows[a].tolist(),
-                                           cols[a].tolist()):
-                    if value == float("-inf"):          # a padding row: fewer candidates
+                for value, row, col in zip(values[a], rows[a], cols[a]):
+                    if row >= len(words[i]):            # a padding row: fewer candidates
                         continue
                     if col == eos:
                         finished[i].append((words[i][row], value, step, True))
@@ -158,7 +157,6 @@ def beam_search_batch(model, src: torch.Tensor, src_valid_len: torch.Tensor, *, 
                         keep.append((row, col, value))
                 if not keep:
                     continue
-                base = int(first[a])
                 index += [base + row for row, _, _ in keep]
                 words[i] = [words[i][row] + [col] for row, col, _ in keep]
                 new_log_probs += [value for _, _, value in keep]
