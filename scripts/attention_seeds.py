@@ -122,45 +122,57 @@ def _seeds(record: dict) -> list[str]:
     return seeds
 
 
-def _interval(gain: dict) -> str:
-    return f"{gain['difference']:+.1f} [{gain['low']:+.1f}, {gain['high']:+.1f}]"
-
-
 def seeds_table(record: dict) -> str:
-    """Chapter 15's tables: per seed and model the losses and test scores; the bootstrap."""
+    """Chapter 15's tables, one row per seed: losses and times, BLEU with the bootstrap, the rest."""
     seeds = _seeds(record)
     runs = record["seeds"]
-    keys = ("bleu_one_reference", "bleu_all_references", "bleu_13a", "chrf")
-    lines = ["| seed | model | validation loss, epochs 1 / 2 / 3 | training s | BLEU one "
-             "reference | BLEU all references | 13a BLEU on text | chrF |",
-             "|---|---|---|---:|---:|---:|---:|---:|"]
+
+    def each(seed: str, key, fmt: str) -> list[str]:
+        return [format(key(runs[seed]["models"][name]), fmt) for name in MODELS]
+
+    def mean(key) -> list[float]:
+        return [statistics.mean(key(runs[s]["models"][name]) for s in seeds) for name in MODELS]
+
+    models = " | ".join(MODELS)
+    lines = [f"Validation loss of each model after epochs 1 / 2 / 3, and the seconds of "
+             f"training ({' / '.join(MODELS)}):", "",
+             f"| seed | {models} | training s |", "|---|---|---|---|---:|"]
     for seed in seeds:
-        for name in MODELS:
-            m = runs[seed]["models"][name]
-            losses = " / ".join(f"{v:.3f}" for v in m["valid_loss"])
-            lines.append(f"| {seed} | {name} | {losses} | {m['train_seconds']:.0f} | "
-                         + " | ".join(f"{m[k]:.1f}" for k in keys) + " |")
-    for name in MODELS:
-        models = [runs[s]["models"][name] for s in seeds]
-        final = statistics.mean(m["valid_loss"][-1] for m in models)
-        lines.append(f"| mean | {name} | epoch 3: {final:.3f} | | "
-                     + " | ".join(f"{statistics.mean(m[k] for m in models):.1f}" for k in keys)
-                     + " |")
-    lines += ["", "| seed | both directions minus chapter 13 | both directions minus attention |",
-              "|---|---|---|"]
+        losses = each(seed, lambda m: " / ".join(f"{v:.3f}" for v in m["valid_loss"]), "")
+        seconds = " / ".join(each(seed, lambda m: m["train_seconds"], ".0f"))
+        lines.append(f"| {seed} | {' | '.join(losses)} | {seconds} |")
+    lines.append("| mean, epoch 3 | " + " | ".join(
+        f"{v:.3f}" for v in mean(lambda m: m["valid_loss"][-1])) + " | |")
+
+    def interval(gain: dict) -> str:
+        return f"{gain['difference']:+.1f} [{gain['low']:+.1f}, {gain['high']:+.1f}]"
+
+    lines += ["", "Test BLEU with all references, and the gain of both directions over each of "
+                  "the other two, with the middle 95% of 1,000 paired bootstrap resamples of the "
+                  "test sentences:", "",
+              f"| seed | {models} | both directions minus chapter 13 | both directions minus "
+              f"attention |", "|---|---:|---:|---:|---|---|"]
     for seed in seeds:
         gains = runs[seed]["both_directions_minus"]
-        lines.append(f"| {seed} | {_interval(gains['chapter 13'])} | "
-                     f"{_interval(gains['attention'])} |")
-    means = [statistics.mean(runs[s]["both_directions_minus"][other]["difference"] for s in seeds)
-             for other in ("chapter 13", "attention")]
-    lines.append(f"| mean | {means[0]:+.1f} | {means[1]:+.1f} |")
+        lines.append(f"| {seed} | {' | '.join(each(seed, lambda m: m['bleu_all_references'], '.1f'))}"
+                     f" | {interval(gains['chapter 13'])} | {interval(gains['attention'])} |")
+    differences = [statistics.mean(runs[s]["both_directions_minus"][other]["difference"]
+                                   for s in seeds) for other in ("chapter 13", "attention")]
+    lines.append("| mean | " + " | ".join(f"{v:.1f}" for v in mean(
+        lambda m: m["bleu_all_references"])) + f" | {differences[0]:+.1f} | {differences[1]:+.1f} |")
+
+    lines += ["", f"The other scores of section 13.9 ({' / '.join(MODELS)}):", "",
+              "| seed | BLEU, one reference | 13a BLEU on text | chrF |", "|---|---|---|---|"]
+    keys = ("bleu_one_reference", "bleu_13a", "chrf")
+    for seed in seeds:
+        lines.append(f"| {seed} | " + " | ".join(
+            " / ".join(each(seed, lambda m, k=k: m[k], ".1f")) for k in keys) + " |")
+    lines.append("| mean | " + " | ".join(
+        " / ".join(f"{v:.1f}" for v in mean(lambda m, k=k: m[k])) for k in keys) + " |")
     first = runs[seeds[0]]
-    lines += ["", f"Differences in BLEU with all references, with the middle 95% of 1,000 "
-                  f"paired bootstrap resamples of the test sentences in brackets. Training "
-                  f"seconds as measured at the time; models the chapters had trained came from "
-                  f"the cache with the seconds of their training. Measured with `python "
-                  f"scripts/attention_seeds.py` on {first['machine']['cpu']} "
+    lines += ["", f"Training seconds as measured at the time (models that the chapters had "
+                  f"trained came from the cache, with the seconds of their training). Measured "
+                  f"with `python scripts/attention_seeds.py` on {first['machine']['cpu']} "
                   f"({first['machine']['logical_cpus']} logical CPUs, 2 threads), PyTorch "
                   f"{first['torch']}, {first['date']}."]
     return "\n".join(lines)

@@ -59,8 +59,11 @@ def test_greedy_and_beam_search_create_no_tensor_off_the_model_device():
                                   eos=tgt["<eos>"], max_steps=4)
         found = utils.beam_search(model, data.src[:1], data.src_valid_len[:1], bos=tgt["<bos>"],
                                   eos=tgt["<eos>"], beam_size=2, max_steps=4)
+        batch = utils.beam_search_batch(model, data.src[:3], data.src_valid_len[:3],
+                                        bos=tgt["<bos>"], eos=tgt["<eos>"], beam_size=2,
+                                        max_steps=4)
     assert len(decoded.indices) == 3
-    assert found
+    assert found and len(batch) == 3 and all(batch)
 
 
 @pytest.mark.parametrize("sampling", ["random", "sequential"])
