@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from scripts_loader import load_script
+
 CHAPTERS = Path(__file__).resolve().parents[1] / "chapters"
 
 # Italic spans in those paragraphs that are not quotations of the output, by chapter.
@@ -40,12 +42,8 @@ NOT_QUOTES = {
 ITALIC = re.compile(r"(?<![*\w\\])\*(?!\*)([^*\n]+?)\*(?![*\w])")
 
 
-def _text(cell) -> str:
-    parts = []
-    for output in cell.get("outputs", []):
-        text = output.get("text") or output.get("data", {}).get("text/plain", "")
-        parts.append(text if isinstance(text, str) else "".join(text))
-    return "".join(parts)
+# the text of a cell's outputs, as scripts/unshown_numbers.py reads it
+_text = load_script("unshown_numbers")._output_text
 
 
 def _normal(text: str) -> str:
